@@ -1,0 +1,31 @@
+//! Extract: pure functions from captured bytes to links (and, later, content).
+//!
+//! * [`decode`] undoes Content-Encoding (gzip, deflate, br) and picks the charset, with a cap
+//!   on the decoded size so a gzip bomb costs nothing.
+//! * [`links`] walks a parsed HTML document once and returns every link with its role.
+//! * [`css`] finds `url()` and `@import` in stylesheets and `style` attributes.
+//!
+//! Nothing here does I/O; every function is table-tested beside its code.
+
+pub mod css;
+pub mod decode;
+pub mod links;
+
+use url::Url;
+
+/// The role a discovered URL plays for the page that links to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkKind {
+    /// Navigation to another page (a/area href, iframe src counts as requisite, see links.rs).
+    Outlink,
+    /// Needed to render the page (images, CSS, JS, fonts, icons, media, frames).
+    Requisite,
+}
+
+/// A URL found in a document, absolute and without fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Link {
+    pub url: Url,
+    pub kind: LinkKind,
+}

@@ -1,0 +1,179 @@
+//! Fetch: one HTTP exchange per call, returned with the bytes the archive needs.
+//!
+//! Two fetchers sit behind the [`Fetcher`] trait:
+//!
+//! * [`wire::WireFetcher`] (the default, `fetcher = "wire"`): hyper-util's client with a
+//!   connector that tees every connection's bytes into a recorder, so the request and response
+//!   records hold exactly what went over the connection (status line, headers in their original
+//!   order and case, chunked framing, compressed payload). HTTP/1.1 only.
+//! * [`reconstructed::ReconstructedFetcher`] (`fetcher = "reqwest"`): reqwest, for what the wire
+//!   fetcher cannot do (HTTP/2-only servers, HTTP and SOCKS proxies). Its records are rebuilt
+//!   from reqwest's parsed view and kept self-consistent for every reader (see that module).
+//!
+//! Invariants of an [`Exchange`], whichever fetcher made it:
+//! * `request` is a complete HTTP/1.x request message (head, and body if any).
+//! * `response_head` ends with the blank line; `response_head + response_body` is the response
+//!   record's block.
+//! * `payload` is `response_body` with any transfer-coding removed (content-coding kept): the
+//!   WARC payload, which is what `WARC-Payload-Digest` covers.
+//! * When the body was cut (max size, timeout, disconnect), `truncated` says why and both
+//!   `response_body` and `payload` hold what was received up to the cut.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use url::Url;
+
+pub mod reconstructed;
+mod recorder;
+pub mod tls;
+pub mod wire;
+
+/// Which protocol carried the exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http11,
+    Http10,
+    /// HTTP/2 (reqwest fetcher only): the records get an `HTTP/1.1` status line and
+    /// `WARC-Protocol: h2`.
+    H2,
+}
+
+/// Why a body was cut short (`WARC-Truncated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truncation {
+    /// Longer than `max_body_bytes`.
+    Length,
+    /// The total timeout ran out while the body was arriving.
+    Time,
+    /// The server closed or reset the connection mid-body.
+    Disconnect,
+}
+
+impl Truncation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Truncation::Length => "length",
+            Truncation::Time => "time",
+            Truncation::Disconnect => "disconnect",
+        }
+    }
+}
+
+/// What one HTTP exchange put on the wire.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The URL that was requested.
+    pub url: Url,
+    /// Exact request bytes sent (head, and body if any).
+    pub request: Bytes,
+    /// Status line + headers + the blank line, as received.
+    pub response_head: Bytes,
+    /// The bytes after the head as received: chunk framing and content-coding kept.
+    pub response_body: Bytes,
+    /// `response_body` without transfer-coding (de-chunked); content-coding kept.
+    pub payload: Bytes,
+    pub status: u16,
+    /// Parsed response headers, for decisions (Location, Content-Type, Content-Encoding...).
+    pub headers: http::HeaderMap,
+    /// The peer's address, when known.
+    pub ip: Option<IpAddr>,
+    pub protocol: Protocol,
+    pub truncated: Option<Truncation>,
+    /// When the request started going out (the WARC-Date of both records).
+    pub started_at: DateTime<Utc>,
+    /// From start of request to the last body byte.
+    pub duration: Duration,
+}
+
+impl Exchange {
+    /// The response's Content-Type header (media type and parameters), if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Why a fetch produced no exchange at all.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("DNS lookup failed: {0}")]
+    Dns(String),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("invalid HTTP response: {0}")]
+    Protocol(String),
+    #[error("unsupported URL: {0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl FetchError {
+    /// A short stable name for the manifest's `error.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::Dns(_) => "dns",
+            FetchError::Connect(_) => "connect",
+            FetchError::Tls(_) => "tls",
+            FetchError::Timeout(_) => "timeout",
+            FetchError::Protocol(_) => "protocol",
+            FetchError::Unsupported(_) => "unsupported",
+            FetchError::Other(_) => "other",
+        }
+    }
+}
+
+/// Which fetcher a crawl uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FetcherKind {
+    Wire,
+    Reqwest,
+}
+
+/// Everything a fetcher needs to know, built from the validated config.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    /// Whole exchange, connect to last body byte.
+    pub total_timeout: Duration,
+    /// Longer bodies are cut here and marked `Truncation::Length`.
+    pub max_body_bytes: u64,
+    /// Extra PEM CA certificates to trust besides the built-in web roots.
+    pub extra_ca_pem: Vec<Vec<u8>>,
+    /// HTTP or SOCKS proxy URL (reqwest fetcher only).
+    pub proxy: Option<String>,
+    /// Total connections kept idle per host in the pool.
+    pub pool_idle_per_host: usize,
+}
+
+/// One request to make.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub url: Url,
+    /// Extra request headers (Referer, later conditional headers), in order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Makes HTTP exchanges. Implementations never follow redirects and never decode the body.
+#[async_trait::async_trait]
+pub trait Fetcher: Send + Sync {
+    async fn fetch(&self, req: &FetchRequest) -> Result<Exchange, FetchError>;
+}
+
+/// Build the fetcher a crawl's config asks for.
+pub fn build(kind: FetcherKind, settings: &FetchSettings) -> Result<Box<dyn Fetcher>, FetchError> {
+    Ok(match kind {
+        FetcherKind::Wire => Box::new(wire::WireFetcher::new(settings)?),
+        FetcherKind::Reqwest => Box::new(reconstructed::ReconstructedFetcher::new(settings)?),
+    })
+}

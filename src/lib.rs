@@ -1,0 +1,4 @@
+//! warcrow: a web-archiving crawler.
+pub mod demo;
+pub mod extract;
+pub mod fetch;
