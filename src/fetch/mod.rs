@@ -169,11 +169,3 @@ pub struct FetchRequest {
 pub trait Fetcher: Send + Sync {
     async fn fetch(&self, req: &FetchRequest) -> Result<Exchange, FetchError>;
 }
-
-/// Build the fetcher a crawl's config asks for.
-pub fn build(kind: FetcherKind, settings: &FetchSettings) -> Result<Box<dyn Fetcher>, FetchError> {
-    Ok(match kind {
-        FetcherKind::Wire => Box::new(wire::WireFetcher::new(settings)?),
-        FetcherKind::Reqwest => Box::new(reconstructed::ReconstructedFetcher::new(settings)?),
-    })
-}
