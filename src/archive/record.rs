@@ -1,0 +1,236 @@
+//! WARC/1.1 records and their gzip encoding.
+//!
+//! WARC/1.1 rather than 1.0: it allows sub-second `WARC-Date`s (we write microseconds, which
+//! rate-limit audits and replay ordering need) and is read by warcio, pywb, ReplayWeb.page and
+//! Heritrix alike.
+//!
+//! The `warc` crate gives us the record-type names, but its writer keeps headers in a HashMap
+//! (random order, lower-case names), copies the body on every write and gzips a whole file as
+//! one stream (no random access). So records are serialised here: headers in the usual order
+//! with their usual spelling, the block written from the slices it already lives in, and each
+//! record compressed as its own gzip member.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use warc::RecordType;
+
+use super::digest::sha1_digest;
+use crate::fetch::{Exchange, Protocol};
+
+pub const WARC_VERSION: &str = "WARC/1.1";
+
+/// A WARC record ready to encode: named headers in order and a block in parts.
+#[derive(Debug, Clone)]
+pub struct WarcRecord {
+    pub id: String,
+    headers: Vec<(&'static str, String)>,
+    block: Vec<Bytes>,
+}
+
+/// `<urn:uuid:…>`, a fresh record id.
+pub fn new_record_id() -> String {
+    warc::Record::<warc::BufferedBody>::generate_record_id()
+}
+
+/// RFC 3339 UTC with microseconds, as WARC/1.1 allows.
+pub fn warc_date(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl WarcRecord {
+    pub fn new(kind: RecordType, date: DateTime<Utc>) -> WarcRecord {
+        let id = new_record_id();
+        WarcRecord {
+            headers: vec![
+                ("WARC-Type", kind.to_string()),
+                ("WARC-Record-ID", id.clone()),
+                ("WARC-Date", warc_date(date)),
+            ],
+            id,
+            block: Vec::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn block(mut self, parts: Vec<Bytes>) -> Self {
+        self.block = parts;
+        self
+    }
+
+    pub fn block_len(&self) -> usize {
+        self.block.iter().map(Bytes::len).sum()
+    }
+
+    /// The value of a header set on this record.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Serialise and compress as one gzip member.
+    pub fn encode(&self, level: u32) -> std::io::Result<Vec<u8>> {
+        let block_len = self.block_len();
+        let mut head = String::with_capacity(512);
+        head.push_str(WARC_VERSION);
+        head.push_str("\r\n");
+        for (name, value) in &self.headers {
+            head.push_str(name);
+            head.push_str(": ");
+            head.push_str(value);
+            head.push_str("\r\n");
+        }
+        head.push_str("Content-Length: ");
+        head.push_str(&block_len.to_string());
+        head.push_str("\r\n\r\n");
+        // Compressed HTML is ~1/4 of the input; start near that to avoid regrowth.
+        let mut gz = GzEncoder::new(
+            Vec::with_capacity(block_len / 3 + 512),
+            Compression::new(level),
+        );
+        gz.write_all(head.as_bytes())?;
+        for part in &self.block {
+            gz.write_all(part)?;
+        }
+        gz.write_all(b"\r\n\r\n")?;
+        gz.finish()
+    }
+}
+
+/// The `warcinfo` record that opens every file.
+pub fn warcinfo(filename: &str, fields: &[(&str, String)]) -> WarcRecord {
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(k);
+        body.push_str(": ");
+        body.push_str(v);
+        body.push_str("\r\n");
+    }
+    WarcRecord::new(RecordType::WarcInfo, Utc::now())
+        .header("WARC-Filename", filename)
+        .header("Content-Type", "application/warc-fields")
+        .block(vec![Bytes::from(body)])
+}
+
+/// The request and response records of one exchange, linked to each other.
+pub struct ExchangeRecords {
+    pub request: WarcRecord,
+    pub response: WarcRecord,
+    pub payload_digest: String,
+}
+
+/// Build the `request` + `response` pair for an exchange. Both carry the same target URI,
+/// date, IP address and digests of their own blocks; the request points at the response
+/// with `WARC-Concurrent-To`.
+pub fn exchange_records(ex: &Exchange) -> ExchangeRecords {
+    let uri = ex.url.as_str();
+    let payload_digest = sha1_digest(&[&ex.payload]);
+    let mut response = WarcRecord::new(RecordType::Response, ex.started_at)
+        .header("WARC-Target-URI", uri);
+    if let Some(ip) = ex.ip {
+        response = response.header("WARC-IP-Address", ip.to_string());
+    }
+    if ex.protocol == Protocol::H2 {
+        response = response.header("WARC-Protocol", "h2");
+    }
+    if let Some(t) = ex.truncated {
+        response = response.header("WARC-Truncated", t.as_str());
+    }
+    response = response
+        .header("Content-Type", "application/http;msgtype=response")
+        .header(
+            "WARC-Block-Digest",
+            sha1_digest(&[&ex.response_head, &ex.response_body]),
+        )
+        .header("WARC-Payload-Digest", payload_digest.clone())
+        .block(vec![ex.response_head.clone(), ex.response_body.clone()]);
+
+    // A request's payload is its body; GET requests have none.
+    let request_body_start = find_head_end(&ex.request).unwrap_or(ex.request.len());
+    let mut request = WarcRecord::new(RecordType::Request, ex.started_at)
+        .header("WARC-Target-URI", uri)
+        .header("WARC-Concurrent-To", response.id.clone());
+    if let Some(ip) = ex.ip {
+        request = request.header("WARC-IP-Address", ip.to_string());
+    }
+    if ex.protocol == Protocol::H2 {
+        request = request.header("WARC-Protocol", "h2");
+    }
+    request = request
+        .header("Content-Type", "application/http;msgtype=request")
+        .header("WARC-Block-Digest", sha1_digest(&[&ex.request]))
+        .header(
+            "WARC-Payload-Digest",
+            sha1_digest(&[&ex.request[request_body_start..]]),
+        )
+        .block(vec![ex.request.clone()]);
+    ExchangeRecords {
+        request,
+        response,
+        payload_digest,
+    }
+}
+
+/// Offset just past the blank line that ends an HTTP head.
+pub fn find_head_end(msg: &[u8]) -> Option<usize> {
+    msg.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn exchange() -> Exchange {
+        Exchange {
+            url: url::Url::parse("http://example.com/a").unwrap(),
+            request: Bytes::from_static(b"GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+            response_head: Bytes::from_static(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            ),
+            response_body: Bytes::from_static(b"3\r\nabc\r\n0\r\n\r\n"),
+            payload: Bytes::from_static(b"abc"),
+            status: 200,
+            headers: http::HeaderMap::new(),
+            ip: Some("127.0.0.1".parse().unwrap()),
+            protocol: Protocol::Http11,
+            truncated: None,
+            started_at: Utc::now(),
+            duration: std::time::Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn response_record_encodes_as_one_gzip_member() {
+        let recs = exchange_records(&exchange());
+        let gz = recs.response.encode(6).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert!(text.starts_with("WARC/1.1\r\nWARC-Type: response\r\n"), "{text}");
+        assert!(text.contains("WARC-Target-URI: http://example.com/a\r\n"));
+        assert!(text.contains("Content-Length: 60\r\n"), "{text}");
+        // Payload digest covers the de-chunked body; block digest the bytes as received.
+        assert!(text.contains(&format!("WARC-Payload-Digest: {}\r\n", sha1_digest(&[b"abc"]))));
+        assert!(text.ends_with("0\r\n\r\n\r\n\r\n"));
+        assert_eq!(recs.request.get("WARC-Concurrent-To"), Some(recs.response.id.as_str()));
+    }
+
+    #[test]
+    fn dates_have_microseconds() {
+        let t = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(warc_date(t), "2026-01-02T03:04:05.123456Z");
+    }
+}

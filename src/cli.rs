@@ -1,0 +1,166 @@
+//! The command line: subcommands, their flags, and the human summary printed at the end.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, RawConfig};
+use crate::crawl::{self, CrawlOptions, CrawlSummary};
+
+/// warcrow: a web-archiving crawler that writes standard WARC files and a JSON manifest.
+#[derive(Debug, Parser)]
+#[command(name = "warcrow", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl from seed URLs and write WARC files, manifest.json and captures.jsonl.
+    #[command(
+        after_help = "Output: DIR/warc/*.warc.gz, DIR/manifest.json, DIR/captures.jsonl.\n\
+                      Every config key is documented in config/default.toml.\n\n\
+                      Example:\n  warcrow crawl https://news.example/ --config config/default.toml --out crawls/news"
+    )]
+    Crawl {
+        /// Seed URLs (http or https).
+        urls: Vec<String>,
+        /// Seed list file: one URL a line, '#' starts a comment. May be repeated.
+        #[arg(long = "seeds", value_name = "FILE")]
+        seeds: Vec<PathBuf>,
+        /// TOML config (defaults: see config/default.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Output folder [default: ./crawls/<crawl-id>/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// No progress line on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Serve the built-in demo news site on 127.0.0.1 and crawl it (no network needed).
+    Demo {
+        /// Output folder [default: ./crawls/<crawl-id>/].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// No progress line on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+/// The demo's config, built in so `warcrow demo` works from any folder.
+const DEMO_CONFIG: &str = include_str!("../config/demo.toml");
+
+/// Run a parsed command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Crawl {
+            urls,
+            seeds,
+            config,
+            out,
+            quiet,
+        } => {
+            // Validate everything before starting; report every problem at once.
+            let config_result = Config::from_file(config.as_deref());
+            let seeds_result = crate::seeds::collect(&urls, &seeds);
+            let (config, seeds) = match (config_result, seeds_result) {
+                (Ok(c), Ok(s)) => (c, s),
+                (c, s) => {
+                    let mut msgs = Vec::new();
+                    if let Err(e) = c {
+                        msgs.push(e.to_string());
+                    }
+                    if let Err(e) = s {
+                        msgs.push(e.to_string());
+                    }
+                    anyhow::bail!(msgs.join("\n"));
+                }
+            };
+            let summary = crawl_to(config, seeds, out, quiet).await?;
+            print_summary(&summary);
+            Ok(exit_code(&summary))
+        }
+        Command::Demo { out, quiet } => {
+            let config = RawConfig::parse(DEMO_CONFIG, "config/demo.toml (built in)")?
+                .validate("config/demo.toml (built in)")?;
+            let site = crate::demo::DemoSite::start()
+                .await
+                .context("cannot start the demo site on 127.0.0.1")?;
+            eprintln!("demo site serving at {}", site.url());
+            let summary = crawl_to(config, vec![site.url()], out, quiet).await;
+            site.shutdown().await;
+            let summary = summary?;
+            print_summary(&summary);
+            println!(
+                "\nCheck the WARCs with a tool we did not write, e.g.:\n  \
+                 pip install warcio && warcio check {}",
+                summary.out_dir.join("warc").join("*.warc.gz").display()
+            );
+            Ok(exit_code(&summary))
+        }
+    }
+}
+
+async fn crawl_to(
+    config: Config,
+    seeds: Vec<url::Url>,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> anyhow::Result<CrawlSummary> {
+    let crawl_id = crawl::new_crawl_id();
+    let out_dir = out.unwrap_or_else(|| Path::new("crawls").join(&crawl_id));
+    let opts = CrawlOptions {
+        out_dir,
+        crawl_id,
+        progress: !quiet,
+    };
+    Ok(crawl::run(config, seeds, opts).await?)
+}
+
+fn exit_code(summary: &CrawlSummary) -> u8 {
+    // 130 is the shell's convention for "stopped by Ctrl-C".
+    if summary.exit_reason == "interrupted" {
+        130
+    } else {
+        0
+    }
+}
+
+fn print_summary(s: &CrawlSummary) {
+    let warc_bytes: u64 = s.warc_files.iter().map(|f| f.size).sum();
+    let c = &s.counts;
+    let off_scope = c.rejected.get("off_scope").copied().unwrap_or(0);
+    println!(
+        "crawl {} {} in {:.1} s",
+        s.crawl_id,
+        s.exit_reason,
+        s.elapsed.as_secs_f64()
+    );
+    println!(
+        "  captured: {} responses ({})",
+        c.pages,
+        crawl::status_summary(&c.by_status)
+    );
+    println!(
+        "  problems: {} (see manifest.json \"failures\"); off-scope links not fetched: {}",
+        s.failures, off_scope
+    );
+    println!(
+        "  WARC:     {} file(s), {:.1} MB in {}",
+        s.warc_files.len(),
+        warc_bytes as f64 / 1e6,
+        s.out_dir.join("warc").display()
+    );
+    println!(
+        "  manifest: {}",
+        s.out_dir.join("manifest.json").display()
+    );
+    println!(
+        "  captures: {}",
+        s.out_dir.join("captures.jsonl").display()
+    );
+}

@@ -1,0 +1,145 @@
+//! One URL through the pipeline: wait for its host, fetch, archive, find links.
+//!
+//! Runs as its own task, so fetches, compression and parsing of different URLs proceed in
+//! parallel; only the append to the WARC file is serialised (inside the writer).
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::archive::record::exchange_records;
+use crate::archive::{RecordLocation, WarcWriter};
+use crate::extract::{Link, LinkKind, css, decode, links};
+use crate::fetch::{Exchange, FetchError, FetchRequest, Fetcher};
+
+use super::frontier::QueuedUrl;
+use super::politeness::HostPoliteness;
+
+/// The parts every worker shares.
+pub struct WorkerContext {
+    pub fetcher: Box<dyn Fetcher>,
+    pub writer: WarcWriter,
+    pub politeness: HostPoliteness,
+    pub compression_level: u32,
+    /// Decoded HTML/CSS beyond this is not parsed for links (caps the work on huge pages).
+    pub max_parse_bytes: usize,
+}
+
+/// What happened to one URL.
+pub enum Outcome {
+    /// A response was archived.
+    Captured(Box<Captured>),
+    /// No response: DNS, connect, TLS, timeout before the head, bad HTTP.
+    Failed {
+        item: QueuedUrl,
+        error: FetchError,
+        started_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The WARC could not be written: the crawl must stop.
+    WriteFailed { item: QueuedUrl, error: std::io::Error },
+}
+
+pub struct Captured {
+    pub item: QueuedUrl,
+    pub exchange: Exchange,
+    pub payload_digest: String,
+    pub request: RecordLocation,
+    pub response: RecordLocation,
+    pub links: Vec<Link>,
+    pub redirect_to: Option<Url>,
+    /// The body could not be decoded or parsed (the capture itself is fine).
+    pub extract_error: Option<String>,
+}
+
+pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
+    ctx.politeness.wait(item.host()).await;
+    let mut headers = Vec::new();
+    if let Some(via) = &item.via {
+        headers.push(("Referer".to_string(), via.as_str().to_string()));
+    }
+    let started_at = chrono::Utc::now();
+    let req = FetchRequest {
+        url: item.url.clone(),
+        headers,
+    };
+    let exchange = match ctx.fetcher.fetch(&req).await {
+        Ok(ex) => ex,
+        Err(error) => {
+            return Outcome::Failed {
+                item,
+                error,
+                started_at,
+            };
+        }
+    };
+    let records = exchange_records(&exchange);
+    let encoded = records
+        .request
+        .encode(ctx.compression_level)
+        .and_then(|rq| Ok([rq, records.response.encode(ctx.compression_level)?]))
+        .and_then(|group| ctx.writer.write_group(&group));
+    let mut locations = match encoded {
+        Ok(l) => l,
+        Err(error) => return Outcome::WriteFailed { item, error },
+    };
+    let (Some(response), Some(request)) = (locations.pop(), locations.pop()) else {
+        let error = std::io::Error::other("WARC writer returned no locations");
+        return Outcome::WriteFailed { item, error };
+    };
+    let (links, redirect_to, extract_error) = discover(&exchange, ctx.max_parse_bytes);
+    Outcome::Captured(Box::new(Captured {
+        item,
+        payload_digest: records.payload_digest,
+        exchange,
+        request,
+        response,
+        links,
+        redirect_to,
+        extract_error,
+    }))
+}
+
+/// Links in a response: the redirect target, a page's links, a stylesheet's url()s.
+fn discover(ex: &Exchange, max_parse: usize) -> (Vec<Link>, Option<Url>, Option<String>) {
+    if (300..400).contains(&ex.status) {
+        let target = ex
+            .headers
+            .get(http::header::LOCATION)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .and_then(|loc| crate::canonical::parse_link(&ex.url, loc));
+        return (Vec::new(), target, None);
+    }
+    if !(200..300).contains(&ex.status) || ex.payload.is_empty() {
+        return (Vec::new(), None, None);
+    }
+    let content_type = ex.content_type();
+    let is_css = content_type
+        .map(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/css"))
+        .unwrap_or_else(|| ex.url.path().ends_with(".css"));
+    let is_html = !is_css && links::is_html(content_type, &ex.payload[..ex.payload.len().min(512)]);
+    if !is_css && !is_html {
+        return (Vec::new(), None, None);
+    }
+    let encoding = ex
+        .headers
+        .get(http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let decoded = match decode::decode_content(&ex.payload, encoding, max_parse) {
+        Ok(d) => d,
+        Err(e) => return (Vec::new(), None, Some(format!("cannot decode body: {e}"))),
+    };
+    let (text, _) = decode::decode_text(&decoded.bytes, content_type);
+    let found = if is_css {
+        css::css_urls(&text, &ex.url)
+            .into_iter()
+            .map(|url| Link {
+                url,
+                kind: LinkKind::Requisite,
+            })
+            .collect()
+    } else {
+        let doc = scraper::Html::parse_document(&text);
+        links::page_links(&doc, &ex.url)
+    };
+    (found, None, None)
+}

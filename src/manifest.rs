@@ -1,0 +1,184 @@
+//! The JSON metadata of a crawl: `captures.jsonl` (one line per fetched URL, appended as the
+//! crawl goes) and `manifest.json` (the whole crawl, written atomically at checkpoints and at
+//! the end: temp file, fsync, rename).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::archive::WarcFileInfo;
+
+/// Why a URL produced no (or an unusable) capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorInfo {
+    pub kind: String,
+    pub message: String,
+}
+
+/// One line of `captures.jsonl`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureLine {
+    pub url: String,
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    /// RFC 3339, when the request went out (the records' WARC-Date).
+    pub fetched_at: String,
+    pub hops: u32,
+    pub via: Option<String>,
+    pub kind: &'static str,
+    pub warc_file: Option<String>,
+    /// Offset and length of the response record's gzip member.
+    pub warc_offset: Option<u64>,
+    pub warc_length: Option<u64>,
+    /// Offset of the request record, which sits just before the response.
+    pub request_offset: Option<u64>,
+    pub payload_digest: Option<String>,
+    /// Payload bytes as received (content-coding kept).
+    pub bytes: Option<u64>,
+    pub duration_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+    /// Links found in the page, before scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+}
+
+/// Appends `captures.jsonl`; flushed at checkpoints and at the end.
+pub struct CapturesLog {
+    out: BufWriter<File>,
+}
+
+impl CapturesLog {
+    pub fn create(path: &Path) -> std::io::Result<CapturesLog> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(CapturesLog {
+            out: BufWriter::with_capacity(64 * 1024, file),
+        })
+    }
+
+    pub fn append(&mut self, line: &CaptureLine) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.out, line)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_data()
+    }
+}
+
+/// Counters kept while crawling.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Captures by HTTP status ("200", "404", ...).
+    pub by_status: BTreeMap<String, u64>,
+    /// Fetched URLs by kind (seed, outlink, requisite, redirect).
+    pub by_kind: BTreeMap<String, u64>,
+    /// captured (a response was archived) / failed (no response) / truncated / http_error.
+    pub by_outcome: BTreeMap<String, u64>,
+    /// Discovered URLs not queued, by reason (off_scope, max_hops, excluded_by_*).
+    pub rejected: BTreeMap<String, u64>,
+    /// Out-of-scope outlinks by host: counted, not fetched.
+    pub off_scope_hosts: BTreeMap<String, u64>,
+    /// Discovered URLs already queued or fetched.
+    pub duplicates: u64,
+    pub pages: u64,
+    pub payload_bytes: u64,
+}
+
+impl Counts {
+    pub fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+        *map.entry(key.to_string()).or_insert(0) += 1;
+    }
+}
+
+/// A failed URL, listed in the manifest as well as in captures.jsonl.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub url: String,
+    pub status: Option<u16>,
+    pub error: ErrorInfo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Software {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub crawl_id: String,
+    pub software: Software,
+    pub seeds: Vec<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// running (checkpoint), finished, limit_reached:<limit>, interrupted, failed.
+    pub exit_reason: String,
+    pub counts: Counts,
+    pub failures: Vec<Failure>,
+    pub warc_files: Vec<WarcFileInfo>,
+    /// The config as used, defaults filled in.
+    pub config: serde_json::Value,
+}
+
+impl Manifest {
+    /// Write atomically: a reader sees the old manifest or the new one, never half of one.
+    pub fn write_atomic(&self, path: &Path) -> std::io::Result<()> {
+        let tmp: PathBuf = path.with_extension("json.tmp");
+        {
+            let mut f = BufWriter::new(File::create(&tmp)?);
+            serde_json::to_writer_pretty(&mut f, self)?;
+            f.write_all(b"\n")?;
+            f.flush()?;
+            f.get_ref().sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_is_replaced_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest.json");
+        let mut m = Manifest {
+            crawl_id: "c1".into(),
+            software: Software {
+                name: "warcrow",
+                version: "0",
+            },
+            seeds: vec!["http://x/".into()],
+            started_at: "2026-01-01T00:00:00Z".into(),
+            ended_at: None,
+            exit_reason: "running".into(),
+            counts: Counts::default(),
+            failures: vec![],
+            warc_files: vec![],
+            config: serde_json::json!({}),
+        };
+        m.write_atomic(&path).unwrap();
+        m.exit_reason = "finished".into();
+        m.write_atomic(&path).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["exit_reason"], "finished");
+        assert!(!dir.path().join("manifest.json.tmp").exists());
+    }
+}

@@ -1,0 +1,129 @@
+//! End-to-end crawls of the loopback test site: what is captured, what is not, what the
+//! manifest says, and whether warcio accepts the WARCs — for both fetchers.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+use warcrow::config::RawConfig;
+use warcrow::crawl::{self, CrawlOptions};
+
+fn test_config(fetcher: &str) -> warcrow::config::Config {
+    let text = format!(
+        r#"
+        [crawl]
+        max_hops = 10
+        [politeness]
+        requests_per_second = 0.0
+        max_connections_per_host = 4
+        max_connections = 8
+        contact_url = "https://example.invalid/test"
+        [fetch]
+        fetcher = "{fetcher}"
+        timeout_secs = 2.0
+        connect_timeout_secs = 2.0
+        [warc]
+        prefix = "test"
+        "#
+    );
+    RawConfig::parse(&text, "test").unwrap().validate("test").unwrap()
+}
+
+fn captures(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("captures.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+async fn crawl_test_site(fetcher: &str) {
+    let site = support::TestSite::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let seed = site.url("/test-index/");
+    let summary = crawl::run(
+        test_config(fetcher),
+        vec![seed.clone()],
+        CrawlOptions {
+            out_dir: out.path().to_path_buf(),
+            crawl_id: "test-crawl".into(),
+            progress: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.exit_reason, "finished");
+
+    let caps = captures(out.path());
+    let fetched: BTreeSet<String> = caps
+        .iter()
+        .map(|c| {
+            let u = url::Url::parse(c["url"].as_str().unwrap()).unwrap();
+            match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            }
+        })
+        .collect();
+    let expected: BTreeSet<String> = site.expected_paths().into_iter().collect();
+    let missing: Vec<_> = expected.difference(&fetched).collect();
+    let extra: Vec<_> = fetched.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
+    assert_eq!(caps.len(), fetched.len(), "a URL was fetched twice");
+    assert_eq!(site.offsite_hits(), 0, "an off-scope outlink was fetched");
+
+    // The manifest lists each failure with its reason.
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["exit_reason"], "finished");
+    assert_eq!(manifest["crawl_id"], "test-crawl");
+    assert!(manifest["counts"]["rejected"]["off_scope"].as_u64().unwrap() >= 1);
+    assert!(manifest["counts"]["off_scope_hosts"]["localhost"].as_u64().unwrap() >= 1);
+    let failure = |path: &str| -> Value {
+        manifest["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["url"].as_str().unwrap().ends_with(path))
+            .unwrap_or_else(|| panic!("no failure for {path} in {manifest:#}"))
+            .clone()
+    };
+    assert_eq!(failure("/missing/")["status"], 404);
+    assert_eq!(failure("/error500/")["status"], 500);
+    assert_eq!(failure("/error500/")["error"]["kind"], "http");
+    let slow = failure("/slow/");
+    assert_eq!(slow["error"]["kind"], "timeout", "{slow}");
+    assert!(slow["status"].is_null());
+    for f in manifest["warc_files"].as_array().unwrap() {
+        let bytes = std::fs::read(out.path().join("warc").join(f["name"].as_str().unwrap())).unwrap();
+        assert_eq!(f["size"].as_u64().unwrap(), bytes.len() as u64);
+    }
+
+    // Each capture line has the fields scripts rely on.
+    for c in &caps {
+        for key in ["url", "status", "content_type", "fetched_at", "hops", "via", "kind", "warc_file",
+            "warc_offset", "warc_length", "payload_digest", "bytes", "duration_ms"] {
+            assert!(c.get(key).is_some(), "{key} missing in {c}");
+        }
+    }
+    let redirect = caps.iter().find(|c| c["status"] == 301).expect("a 301 capture");
+    assert!(redirect["redirect_to"].is_string());
+
+    support::check_warcs(out.path());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_fetcher_crawl_captures_the_site() {
+    crawl_test_site("wire").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reqwest_fetcher_crawl_captures_the_site() {
+    crawl_test_site("reqwest").await;
+}

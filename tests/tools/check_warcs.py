@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Judge WARC files with warcio (not our own reader).
+
+usage: check_warcs.py CRAWL_DIR
+
+1. `warcio check` on every WARC (block and payload digests).
+2. A full iteration with warcio's ArchiveIterator: every record parses, every record is its own
+   gzip member (warcio reports the member offsets), request/response pairs are adjacent and share
+   WARC-Target-URI and WARC-Concurrent-To, each file starts with warcinfo.
+3. Every line of captures.jsonl with a warc_offset seeks (by offset, in a fresh reader) to exactly
+   the response record it names, and every response record in the WARCs is listed there.
+
+Prints a JSON summary on the last line; exits non-zero with a message on the first problem.
+"""
+import glob, json, os, subprocess, sys
+from warcio.archiveiterator import ArchiveIterator
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def main(crawl_dir):
+    warcs = sorted(glob.glob(os.path.join(crawl_dir, "warc", "*.warc.gz")))
+    if not warcs:
+        fail("no WARC files in " + crawl_dir)
+    leftovers = glob.glob(os.path.join(crawl_dir, "warc", "*.open"))
+    if leftovers:
+        fail("files left open: %s" % leftovers)
+    warcio = os.path.join(os.path.dirname(sys.executable), "warcio")
+    res = subprocess.run([warcio, "check", "-v"] + warcs, capture_output=True, text=True)
+    if res.returncode != 0:
+        fail("warcio check failed:\n" + res.stdout + res.stderr)
+    check_output = res.stdout.strip()
+
+    responses = {}  # (file, offset) -> uri
+    counts = {}
+    for path in warcs:
+        name = os.path.basename(path)
+        with open(path, "rb") as f:
+            it = ArchiveIterator(f, check_digests="raise")
+            prev = None
+            first = True
+            for rec in it:
+                rtype = rec.rec_type
+                counts[rtype] = counts.get(rtype, 0) + 1
+                rec.content_stream().read()  # full read: decodes chunked/gzip, checks digests
+                offset = it.get_record_offset()
+                length = it.get_record_length()
+                if first and rtype != "warcinfo":
+                    fail("%s does not start with warcinfo" % name)
+                first = False
+                uri = rec.rec_headers.get_header("WARC-Target-URI")
+                if uri and (uri.startswith("<") or uri.endswith(">")):
+                    fail("angle brackets in WARC-Target-URI: " + uri)
+                if rtype == "response":
+                    if prev is None or prev[0] != "request":
+                        fail("response at %s:%d not preceded by its request" % (name, offset))
+                    if prev[1] != uri:
+                        fail("request/response URIs differ at %s:%d" % (name, offset))
+                    if prev[2] != rec.rec_headers.get_header("WARC-Record-ID"):
+                        fail("request's WARC-Concurrent-To does not name the response at %s:%d" % (name, offset))
+                    responses[(name, offset)] = (uri, length)
+                prev = (rtype, uri, rec.rec_headers.get_header("WARC-Concurrent-To"))
+
+    listed = 0
+    with open(os.path.join(crawl_dir, "captures.jsonl")) as f:
+        for line in f:
+            cap = json.loads(line)
+            if cap.get("warc_offset") is None:
+                continue
+            listed += 1
+            key = (cap["warc_file"], cap["warc_offset"])
+            if key not in responses:
+                fail("captures.jsonl names %s:%s, which is not a response record" % key)
+            uri, length = responses.pop(key)
+            if uri != cap["url"]:
+                fail("captures.jsonl url %s != record URI %s" % (cap["url"], uri))
+            if length != cap["warc_length"]:
+                fail("warc_length %s != member length %s for %s" % (cap["warc_length"], length, uri))
+            # Seek in a fresh reader: the offset alone must find the record.
+            with open(os.path.join(crawl_dir, "warc", cap["warc_file"]), "rb") as w:
+                w.seek(cap["warc_offset"])
+                rec = next(iter(ArchiveIterator(w)))
+                if rec.rec_headers.get_header("WARC-Target-URI") != cap["url"]:
+                    fail("seeking to %s:%s found another record" % key)
+                if rec.rec_headers.get_header("WARC-Payload-Digest") != cap["payload_digest"]:
+                    fail("payload digest of %s differs from captures.jsonl" % cap["url"])
+    if responses:
+        fail("response records missing from captures.jsonl: %s" % list(responses.values())[:5])
+    print(json.dumps({"files": len(warcs), "records": counts, "listed": listed,
+                      "warcio_check": check_output.splitlines()[-1] if check_output else ""}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
