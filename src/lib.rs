@@ -1,4 +1,5 @@
 //! warcrow: a web-archiving crawler.
+pub mod canonical;
 pub mod demo;
 pub mod extract;
 pub mod fetch;
