@@ -388,7 +388,7 @@ mod tests {
         let css = "url(".repeat(50_000) + &"/*".repeat(50_000) + &"'".repeat(50_000);
         let started = std::time::Instant::now();
         let _ = urls(&css);
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10)); // generous: shared CI cores
     }
 
     proptest! {

@@ -357,7 +357,7 @@ mod tests {
         let started = std::time::Instant::now();
         let (bytes, truncated) = ok(&bomb, Some("gzip"), 4 << 20);
         assert_eq!((bytes.len(), truncated), (4 << 20, true));
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10)); // generous: shared CI cores
 
         // The same gigabyte as 1024 tiny members: the cap spans members.
         let member = gzip(&zeros);
