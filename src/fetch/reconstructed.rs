@@ -278,11 +278,8 @@ fn map_reqwest_error(err: &reqwest::Error) -> FetchError {
         if e.downcast_ref::<rustls::Error>().is_some() {
             return FetchError::Tls(message);
         }
-        // io::Error::source skips its wrapped error, so look inside explicitly.
         if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            && io_wraps_rustls(io)
         {
             return FetchError::Tls(message);
         }
@@ -302,6 +299,24 @@ fn map_reqwest_error(err: &reqwest::Error) -> FetchError {
     } else {
         FetchError::Other(message)
     }
+}
+
+/// io::Error::source skips the error it wraps, and the TLS error arrives wrapped in an
+/// io::Error inside another io::Error, so look inside explicitly.
+fn io_wraps_rustls(io: &std::io::Error) -> bool {
+    let mut inner = io.get_ref();
+    for _ in 0..4 {
+        let Some(e) = inner else {
+            return false;
+        };
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref());
+    }
+    false
 }
 
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
