@@ -136,7 +136,9 @@ async fn wire_records_exact_bytes_on_one_keep_alive_connection() {
     assert_eq!(gz.payload.as_ptr(), gz.response_body.as_ptr());
 }
 
-#[tokio::test]
+// Several worker threads, so a released connection can be reused while its previous fetch is
+// still collecting its record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wire_pooled_concurrent_fetches_stay_matched() {
     let server = start_server(|path| {
         let n: usize = path
@@ -145,7 +147,7 @@ async fn wire_pooled_concurrent_fetches_stay_matched() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let body = format!("{path} ").repeat(n * 7 + 1);
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let mut r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
             for piece in body.as_bytes().chunks(13) {
                 r.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());

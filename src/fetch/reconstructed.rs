@@ -158,6 +158,13 @@ impl Fetcher for ReconstructedFetcher {
             &response_headers,
             payload.len(),
         );
+        tracing::debug!(
+            url = %req.url,
+            status = status.as_u16(),
+            bytes = payload.len(),
+            ms = duration.as_millis() as u64,
+            "fetched"
+        );
         Ok(Exchange {
             url: req.url.clone(),
             request,

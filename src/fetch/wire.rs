@@ -193,6 +193,13 @@ impl Fetcher for WireFetcher {
             Version::HTTP_10 => Protocol::Http10,
             _ => Protocol::Http11,
         };
+        tracing::debug!(
+            url = %req.url,
+            status = parts.status.as_u16(),
+            bytes = payload.len(),
+            ms = duration.as_millis() as u64,
+            "fetched"
+        );
         Ok(Exchange {
             url: req.url.clone(),
             request: recorded.sent,
