@@ -98,7 +98,7 @@ impl Exchange {
 }
 
 /// Why a fetch produced no exchange at all.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
     #[error("DNS lookup failed: {0}")]
     Dns(String),
@@ -156,6 +156,21 @@ pub struct FetchSettings {
     pub pool_idle_per_host: usize,
 }
 
+impl Default for FetchSettings {
+    /// Conservative defaults, mainly for tests and tools; crawls build settings from config.
+    fn default() -> Self {
+        Self {
+            user_agent: concat!("warcrow/", env!("CARGO_PKG_VERSION")).to_string(),
+            connect_timeout: Duration::from_secs(10),
+            total_timeout: Duration::from_secs(60),
+            max_body_bytes: 64 * 1024 * 1024,
+            extra_ca_pem: Vec::new(),
+            proxy: None,
+            pool_idle_per_host: 8,
+        }
+    }
+}
+
 /// One request to make.
 #[derive(Debug, Clone)]
 pub struct FetchRequest {
@@ -168,4 +183,130 @@ pub struct FetchRequest {
 #[async_trait::async_trait]
 pub trait Fetcher: Send + Sync {
     async fn fetch(&self, req: &FetchRequest) -> Result<Exchange, FetchError>;
+}
+
+/// Builds the fetcher `kind` from `settings` (TLS roots and client set up once, shared by all
+/// fetches).
+pub fn build(kind: FetcherKind, settings: &FetchSettings) -> Result<Box<dyn Fetcher>, FetchError> {
+    match kind {
+        FetcherKind::Wire => {
+            if settings.proxy.is_some() {
+                // Silently going direct would surprise whoever configured the proxy.
+                return Err(FetchError::Unsupported(
+                    "the wire fetcher cannot use a proxy; use fetcher = \"reqwest\"".into(),
+                ));
+            }
+            Ok(Box::new(wire::WireFetcher::new(settings)?))
+        }
+        FetcherKind::Reqwest => Ok(Box::new(reconstructed::ReconstructedFetcher::new(
+            settings,
+        )?)),
+    }
+}
+
+/// The request headers every fetch sends, in order: ours first, asking like a browser does
+/// (compressed bodies are archived as sent; nothing here ever decodes them), then the caller's.
+/// A caller's header replaces one of ours with the same name, in place.
+pub(crate) fn request_headers(
+    settings: &FetchSettings,
+    extra: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("User-Agent".to_string(), settings.user_agent.clone()),
+        (
+            "Accept".to_string(),
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_string(),
+        ),
+        ("Accept-Encoding".to_string(), "gzip, br".to_string()),
+    ];
+    let ours = out.len();
+    for (name, value) in extra {
+        match out[..ours]
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(slot) => slot.1 = value.clone(),
+            None => out.push((name.clone(), value.clone())),
+        }
+    }
+    out
+}
+
+/// `url` minus its fragment as an `http::Uri`, for http and https only.
+pub(crate) fn request_uri(url: &Url) -> Result<http::Uri, FetchError> {
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(FetchError::Unsupported(format!(
+                "scheme {other:?} in {url}"
+            )));
+        }
+    }
+    if url.host_str().is_none() {
+        return Err(FetchError::Unsupported(format!("no host in {url}")));
+    }
+    let mut u = url.clone();
+    // Fragments never go on the wire; credentials in URLs are not sent either.
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.as_str()
+        .parse::<http::Uri>()
+        .map_err(|e| FetchError::Unsupported(format!("{url}: {e}")))
+}
+
+/// The Host header value for `url`: host, plus the port when it is not the scheme's default.
+pub(crate) fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_uri_rejects_other_schemes_and_drops_fragment() {
+        let ftp = Url::parse("ftp://example.com/x").expect("url");
+        assert!(matches!(request_uri(&ftp), Err(FetchError::Unsupported(_))));
+        let u = Url::parse("http://a:b@example.com:8080/p?q=1#frag").expect("url");
+        assert_eq!(
+            request_uri(&u).expect("uri").to_string(),
+            "http://example.com:8080/p?q=1"
+        );
+        assert_eq!(host_header(&u), "example.com:8080");
+        let d = Url::parse("https://example.com:443/").expect("url");
+        assert_eq!(host_header(&d), "example.com");
+    }
+
+    #[test]
+    fn wire_fetcher_refuses_a_proxy() {
+        let settings = FetchSettings {
+            proxy: Some("http://127.0.0.1:3128".into()),
+            ..FetchSettings::default()
+        };
+        assert!(matches!(
+            build(FetcherKind::Wire, &settings),
+            Err(FetchError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn caller_headers_follow_ours_and_override_by_name() {
+        let settings = FetchSettings::default();
+        let extra = vec![
+            ("Referer".to_string(), "http://a/".to_string()),
+            ("accept".to_string(), "*/*".to_string()),
+        ];
+        let h = request_headers(&settings, &extra);
+        let names: Vec<_> = h.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["User-Agent", "Accept", "Accept-Encoding", "Referer"]
+        );
+        assert_eq!(h[1].1, "*/*");
+    }
 }
