@@ -250,7 +250,7 @@ fn comment_nav(a: &Article, page: usize) -> String {
 
 fn comment(out: &mut String, c: &Comment, depth: usize, index: usize) {
     let who = &COMMENTERS[c.by];
-    let parity = if index % 2 == 0 { "even" } else { "odd" };
+    let parity = if index.is_multiple_of(2) { "even" } else { "odd" };
     let parent = if c.replies.is_empty() { "" } else { " parent" };
     let when = chrono::DateTime::parse_from_rfc3339(c.date)
         .map(|d| d.format("%-d %B %Y at %H:%M").to_string())

@@ -246,7 +246,7 @@ fn jpeg(path: &str) -> Vec<u8> {
 /// A RIFF/WEBP container holding one private chunk with the path.
 fn webp(path: &str) -> Vec<u8> {
     let mut data = path.as_bytes().to_vec();
-    if data.len() % 2 == 1 {
+    if !data.len().is_multiple_of(2) {
         data.push(0); // RIFF chunks are padded to even length.
     }
     let chunk_len = u32::try_from(path.len()).unwrap_or(0);
