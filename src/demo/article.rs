@@ -11,6 +11,42 @@ use std::fmt::Write;
 use super::content::{ARTICLES, AUTHORS, Article, COMMENTERS, Comment, SECTIONS, SITE_NAME};
 use super::html::{Head, esc, layout};
 
+// Paths and derived facts of an article; the data itself lives in `content`.
+impl Article {
+    pub fn path(&self) -> String {
+        format!("/news/{}/{:02}/{}/", self.year, self.month, self.slug)
+    }
+
+    /// Path of comment page `page` (1-based); page 1 is the article itself, as in WordPress
+    /// with "oldest comments first".
+    pub fn comment_page_path(&self, page: usize) -> String {
+        if page <= 1 {
+            self.path()
+        } else {
+            format!("{}comment-page-{page}/", self.path())
+        }
+    }
+
+    pub fn comment_count(&self) -> usize {
+        fn count(cs: &[Comment]) -> usize {
+            cs.iter().map(|c| 1 + count(c.replies)).sum()
+        }
+        self.comment_pages.iter().map(|p| count(p)).sum()
+    }
+
+    /// The human date shown in bylines, e.g. "14 March 2024".
+    pub fn display_date(&self) -> String {
+        display_date(self.published)
+    }
+}
+
+/// "2024-03-14T09:30:00+00:00" → "14 March 2024" (falls back to the input if malformed).
+pub fn display_date(iso: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .map(|d| d.format("%-d %B %Y").to_string())
+        .unwrap_or_else(|_| iso.to_owned())
+}
+
 /// Finds the article and comment page for a path like `/news/2024/03/slug/` or
 /// `/news/2024/03/slug/comment-page-2/`.
 pub fn lookup(path: &str) -> Option<(&'static Article, usize)> {
@@ -250,7 +286,11 @@ fn comment_nav(a: &Article, page: usize) -> String {
 
 fn comment(out: &mut String, c: &Comment, depth: usize, index: usize) {
     let who = &COMMENTERS[c.by];
-    let parity = if index.is_multiple_of(2) { "even" } else { "odd" };
+    let parity = if index.is_multiple_of(2) {
+        "even"
+    } else {
+        "odd"
+    };
     let parent = if c.replies.is_empty() { "" } else { " parent" };
     let when = chrono::DateTime::parse_from_rfc3339(c.date)
         .map(|d| d.format("%-d %B %Y at %H:%M").to_string())

@@ -50,41 +50,6 @@ pub struct Article {
     pub comment_pages: &'static [&'static [Comment]],
 }
 
-impl Article {
-    pub fn path(&self) -> String {
-        format!("/news/{}/{:02}/{}/", self.year, self.month, self.slug)
-    }
-
-    /// Path of comment page `page` (1-based); page 1 is the article itself, as in WordPress
-    /// with "oldest comments first".
-    pub fn comment_page_path(&self, page: usize) -> String {
-        if page <= 1 {
-            self.path()
-        } else {
-            format!("{}comment-page-{page}/", self.path())
-        }
-    }
-
-    pub fn comment_count(&self) -> usize {
-        fn count(cs: &[Comment]) -> usize {
-            cs.iter().map(|c| 1 + count(c.replies)).sum()
-        }
-        self.comment_pages.iter().map(|p| count(p)).sum()
-    }
-
-    /// The human date shown in bylines, e.g. "14 March 2024".
-    pub fn display_date(&self) -> String {
-        display_date(self.published)
-    }
-}
-
-/// "2024-03-14T09:30:00+00:00" → "14 March 2024" (falls back to the input if malformed).
-pub fn display_date(iso: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(iso)
-        .map(|d| d.format("%-d %B %Y").to_string())
-        .unwrap_or_else(|_| iso.to_owned())
-}
-
 pub const SITE_NAME: &str = "The Lantern Gazette";
 pub const TAGLINE: &str = "News from Hollowmere and the Salt Coast since 1887";
 
