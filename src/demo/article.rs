@@ -83,7 +83,11 @@ pub fn article_page(a: &Article, page: usize, reply_to: Option<u32>, base: &str)
     let path = a.comment_page_path(page);
     let url = format!("{base}{}", a.path());
     let image = format!("{base}/static/img/photos/{}-1600.jpg", a.slug);
-    let threads: &'static [Comment] = a.comment_pages.get(page - 1).copied().unwrap_or(&[]);
+    let threads: &'static [Comment] = a
+        .comment_pages
+        .get(page.saturating_sub(1))
+        .copied()
+        .unwrap_or(&[]);
     let replying = reply_to.and_then(|id| find_comment(threads, id));
 
     let mut main = String::with_capacity(16 * 1024);

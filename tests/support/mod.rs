@@ -16,7 +16,7 @@
 //! (in-flight requests, `/slow/` included, are aborted).
 #![allow(dead_code)] // Each test file uses a different subset of these helpers.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -62,6 +62,7 @@ const INDEX_LINKS: &[&str] = &[
 pub struct TestSite {
     main: Option<Server>,
     offsite: Option<Server>,
+    offsite_v6: Option<Server>,
     offsite_hits: Arc<AtomicUsize>,
 }
 
@@ -70,21 +71,18 @@ impl TestSite {
     pub async fn start() -> TestSite {
         let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let hits = Arc::new(AtomicUsize::new(0));
-        let counter = hits.clone();
-        let offsite = Server::bind(
-            loopback,
-            handler(move |req| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    let info = RequestInfo::of(&req);
-                    let body = "<!DOCTYPE html><title>Elsewhere</title><p>Off-site page.</p>\n";
-                    Reply::html(StatusCode::OK, body.to_owned()).into_response(&info)
-                }
-            }),
+        let offsite = Server::bind(loopback, offsite_handler(hits.clone()))
+            .await
+            .expect("bind off-site server");
+        let offsite_port = offsite.addr().port();
+        // `localhost` may resolve to ::1 first; listen there too (where IPv6 exists) so a
+        // crawler that wrongly follows the link is counted whichever address it tries.
+        let offsite_v6 = Server::bind(
+            SocketAddr::from((Ipv6Addr::LOCALHOST, offsite_port)),
+            offsite_handler(hits.clone()),
         )
         .await
-        .expect("bind off-site server");
-        let offsite_port = offsite.addr().port();
+        .ok();
         let main = Server::bind(
             loopback,
             handler(move |req| async move { respond(req, offsite_port).await }),
@@ -94,6 +92,7 @@ impl TestSite {
         TestSite {
             main: Some(main),
             offsite: Some(offsite),
+            offsite_v6,
             offsite_hits: hits,
         }
     }
@@ -163,6 +162,9 @@ impl TestSite {
         if let Some(s) = self.offsite.take() {
             s.shutdown().await;
         }
+        if let Some(s) = self.offsite_v6.take() {
+            s.shutdown().await;
+        }
     }
 }
 
@@ -215,6 +217,18 @@ async fn respond(
         _ => return warcrow::demo::respond(&req),
     };
     reply.into_response(&info)
+}
+
+/// The off-site server: counts every request, answers a tiny page.
+fn offsite_handler(hits: Arc<AtomicUsize>) -> warcrow::demo::server::Handler {
+    handler(move |req| {
+        hits.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let info = RequestInfo::of(&req);
+            let body = "<!DOCTYPE html><title>Elsewhere</title><p>Off-site page.</p>\n";
+            Reply::html(StatusCode::OK, body.to_owned()).into_response(&info)
+        }
+    })
 }
 
 /// Some paragraphs so compression and chunking have something to work on.
