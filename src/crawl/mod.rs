@@ -216,7 +216,7 @@ pub async fn run(
                 progress.update(
                     state.counts.pages,
                     state.frontier.queued(),
-                    tasks.len(),
+                    state.frontier.in_flight(),
                     state.failures.len() as u64,
                 );
                 if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {

@@ -16,6 +16,10 @@
 //! (in-flight requests, `/slow/` included, are aborted).
 #![allow(dead_code)] // Each test file uses a different subset of these helpers.
 
+mod warc_tools;
+#[allow(unused_imports)] // Not every test binary checks WARCs.
+pub use warc_tools::{check_warcs, test_python};
+
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
