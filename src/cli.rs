@@ -155,12 +155,6 @@ fn print_summary(s: &CrawlSummary) {
         warc_bytes as f64 / 1e6,
         s.out_dir.join("warc").display()
     );
-    println!(
-        "  manifest: {}",
-        s.out_dir.join("manifest.json").display()
-    );
-    println!(
-        "  captures: {}",
-        s.out_dir.join("captures.jsonl").display()
-    );
+    println!("  manifest: {}", s.out_dir.join("manifest.json").display());
+    println!("  captures: {}", s.out_dir.join("captures.jsonl").display());
 }

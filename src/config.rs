@@ -186,10 +186,7 @@ pub struct Config {
 
 /// Top-level keys and each section's keys, for "did you mean" hints.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    (
-        "crawl",
-        &["max_hops", "max_pages", "requisites_off_scope"],
-    ),
+    ("crawl", &["max_hops", "max_pages", "requisites_off_scope"]),
     (
         "scope",
         &[
@@ -522,7 +519,10 @@ mod tests {
         }
         let default_text = std::fs::read_to_string(dir.join("default.toml")).unwrap();
         for (section, keys) in KNOWN_KEYS {
-            assert!(default_text.contains(&format!("[{section}]")), "[{section}]");
+            assert!(
+                default_text.contains(&format!("[{section}]")),
+                "[{section}]"
+            );
             for key in *keys {
                 assert!(
                     default_text.contains(&format!("\n{key} ="))

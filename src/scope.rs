@@ -77,9 +77,10 @@ fn lower_all(v: &[String]) -> Vec<String> {
 
 fn in_domain(host: &str, domains: &[String]) -> bool {
     domains.iter().any(|d| {
-        host == d || (host.len() > d.len() && host.ends_with(d.as_str()) && {
-            host.as_bytes()[host.len() - d.len() - 1] == b'.'
-        })
+        host == d
+            || (host.len() > d.len() && host.ends_with(d.as_str()) && {
+                host.as_bytes()[host.len() - d.len() - 1] == b'.'
+            })
     })
 }
 
@@ -117,7 +118,11 @@ impl Scope {
         if in_domain(host, &self.exclude_domains) {
             return Some("domain");
         }
-        if self.exclude_prefixes.iter().any(|p| url.as_str().starts_with(p.as_str())) {
+        if self
+            .exclude_prefixes
+            .iter()
+            .any(|p| url.as_str().starts_with(p.as_str()))
+        {
             return Some("prefix");
         }
         if self.exclude_regex.iter().any(|r| r.is_match(url.as_str())) {
@@ -130,7 +135,10 @@ impl Scope {
         let host = url.host_str().unwrap_or("");
         self.hosts.contains(host)
             || in_domain(host, &self.domains)
-            || self.prefixes.iter().any(|p| url.as_str().starts_with(p.as_str()))
+            || self
+                .prefixes
+                .iter()
+                .any(|p| url.as_str().starts_with(p.as_str()))
             || self.include_regex.iter().any(|r| r.is_match(url.as_str()))
     }
 
@@ -177,9 +185,18 @@ mod tests {
     fn seed_hosts_are_the_default_scope() {
         let s = scope("[crawl]\nmax_hops = 2", &["https://news.example/"]);
         assert_eq!(s.check(&u("https://news.example/a"), 1, false), Ok(()));
-        assert_eq!(s.check(&u("https://news.example/a"), 3, false), Err(Rejection::TooManyHops));
-        assert_eq!(s.check(&u("https://other.example/"), 1, false), Err(Rejection::OffScope));
-        assert_eq!(s.check(&u("https://sub.news.example/"), 1, false), Err(Rejection::OffScope));
+        assert_eq!(
+            s.check(&u("https://news.example/a"), 3, false),
+            Err(Rejection::TooManyHops)
+        );
+        assert_eq!(
+            s.check(&u("https://other.example/"), 1, false),
+            Err(Rejection::OffScope)
+        );
+        assert_eq!(
+            s.check(&u("https://sub.news.example/"), 1, false),
+            Err(Rejection::OffScope)
+        );
         // Requisites are fetched off scope and past the hop limit of outlinks.
         assert_eq!(s.check(&u("https://cdn.example/a.css"), 2, true), Ok(()));
     }
@@ -222,8 +239,14 @@ mod tests {
 
     #[test]
     fn requisites_can_be_kept_in_scope() {
-        let s = scope("[crawl]\nrequisites_off_scope = false", &["https://a.example/"]);
-        assert_eq!(s.check(&u("https://cdn.example/x.png"), 0, true), Err(Rejection::OffScope));
+        let s = scope(
+            "[crawl]\nrequisites_off_scope = false",
+            &["https://a.example/"],
+        );
+        assert_eq!(
+            s.check(&u("https://cdn.example/x.png"), 0, true),
+            Err(Rejection::OffScope)
+        );
     }
 
     #[test]

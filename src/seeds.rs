@@ -83,7 +83,13 @@ mod tests {
         .unwrap();
         let err = collect(&[], &[&path]).unwrap_err();
         assert_eq!(err.0.len(), 2, "{err}");
-        assert!(err.0[0].ends_with("s.txt:4: \"ftp://x/\": scheme \"ftp\" is not crawlable (use http:// or https://)"), "{}", err.0[0]);
+        assert!(
+            err.0[0].ends_with(
+                "s.txt:4: \"ftp://x/\": scheme \"ftp\" is not crawlable (use http:// or https://)"
+            ),
+            "{}",
+            err.0[0]
+        );
         assert!(err.0[1].contains("s.txt:6:"), "{}", err.0[1]);
     }
 

@@ -27,7 +27,11 @@ fn help_lists_the_subcommands() {
 fn bad_config_and_seeds_are_one_readable_message() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[politeness]\nrequests_per_secnd = 3\n[warc]\ncompression_level = 0\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[politeness]\nrequests_per_secnd = 3\n[warc]\ncompression_level = 0\n",
+    )
+    .unwrap();
     let seeds = dir.path().join("seeds.txt");
     std::fs::write(&seeds, "https://ok.example/\nftp://nope.example/\n").unwrap();
     let out = warcrow()
@@ -42,10 +46,16 @@ fn bad_config_and_seeds_are_one_readable_message() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("politeness.requests_per_secnd"), "{err}");
-    assert!(err.contains("did you mean `politeness.requests_per_second`"), "{err}");
+    assert!(
+        err.contains("did you mean `politeness.requests_per_second`"),
+        "{err}"
+    );
     assert!(err.contains("seeds.txt:2"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(!dir.path().join("out").exists(), "nothing starts before the config is valid");
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing starts before the config is valid"
+    );
 }
 
 #[test]
@@ -58,7 +68,11 @@ fn demo_crawl_writes_warcs_that_warcio_accepts() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("manifest.json"), "{stdout}");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("manifest.json")).unwrap())
@@ -70,7 +84,11 @@ fn demo_crawl_writes_warcs_that_warcio_accepts() {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            url::Url::parse(v["url"].as_str().unwrap()).unwrap().path().to_string()
+            let u = url::Url::parse(v["url"].as_str().unwrap()).unwrap();
+            match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            }
         })
         .collect();
     for p in warcrow::demo::expected_paths() {

@@ -28,7 +28,10 @@ fn test_config(fetcher: &str) -> warcrow::config::Config {
         prefix = "test"
         "#
     );
-    RawConfig::parse(&text, "test").unwrap().validate("test").unwrap()
+    RawConfig::parse(&text, "test")
+        .unwrap()
+        .validate("test")
+        .unwrap()
 }
 
 fn captures(dir: &Path) -> Vec<Value> {
@@ -83,8 +86,18 @@ async fn crawl_test_site(fetcher: &str) {
             .unwrap();
     assert_eq!(manifest["exit_reason"], "finished");
     assert_eq!(manifest["crawl_id"], "test-crawl");
-    assert!(manifest["counts"]["rejected"]["off_scope"].as_u64().unwrap() >= 1);
-    assert!(manifest["counts"]["off_scope_hosts"]["localhost"].as_u64().unwrap() >= 1);
+    assert!(
+        manifest["counts"]["rejected"]["off_scope"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        manifest["counts"]["off_scope_hosts"]["localhost"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
     let failure = |path: &str| -> Value {
         manifest["failures"]
             .as_array()
@@ -101,18 +114,35 @@ async fn crawl_test_site(fetcher: &str) {
     assert_eq!(slow["error"]["kind"], "timeout", "{slow}");
     assert!(slow["status"].is_null());
     for f in manifest["warc_files"].as_array().unwrap() {
-        let bytes = std::fs::read(out.path().join("warc").join(f["name"].as_str().unwrap())).unwrap();
+        let bytes =
+            std::fs::read(out.path().join("warc").join(f["name"].as_str().unwrap())).unwrap();
         assert_eq!(f["size"].as_u64().unwrap(), bytes.len() as u64);
     }
 
     // Each capture line has the fields scripts rely on.
     for c in &caps {
-        for key in ["url", "status", "content_type", "fetched_at", "hops", "via", "kind", "warc_file",
-            "warc_offset", "warc_length", "payload_digest", "bytes", "duration_ms"] {
+        for key in [
+            "url",
+            "status",
+            "content_type",
+            "fetched_at",
+            "hops",
+            "via",
+            "kind",
+            "warc_file",
+            "warc_offset",
+            "warc_length",
+            "payload_digest",
+            "bytes",
+            "duration_ms",
+        ] {
             assert!(c.get(key).is_some(), "{key} missing in {c}");
         }
     }
-    let redirect = caps.iter().find(|c| c["status"] == 301).expect("a 301 capture");
+    let redirect = caps
+        .iter()
+        .find(|c| c["status"] == 301)
+        .expect("a 301 capture");
     assert!(redirect["redirect_to"].is_string());
 
     support::check_warcs(out.path());

@@ -20,6 +20,9 @@ mod tests {
     fn known_values() {
         // sha1("") and sha1("abc") in base32, as written by wget and Heritrix.
         assert_eq!(sha1_digest(&[]), "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
-        assert_eq!(sha1_digest(&[b"a", b"bc"]), "sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5");
+        assert_eq!(
+            sha1_digest(&[b"a", b"bc"]),
+            "sha1:VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5"
+        );
     }
 }

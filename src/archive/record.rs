@@ -133,9 +133,14 @@ pub struct ExchangeRecords {
 /// with `WARC-Concurrent-To`.
 pub fn exchange_records(ex: &Exchange) -> ExchangeRecords {
     let uri = ex.url.as_str();
-    let payload_digest = sha1_digest(&[&ex.payload]);
-    let mut response = WarcRecord::new(RecordType::Response, ex.started_at)
-        .header("WARC-Target-URI", uri);
+    // The payload digest covers the body as transferred (chunk framing included). WARC 1.1
+    // defines the payload with transfer-coding removed, but warcio (whose `check` is how
+    // users validate WARCs), wget and Heritrix digest the transferred bytes, and a digest
+    // that the common validator rejects helps nobody. The cost: the same body sent once
+    // chunked and once not gets two digests, so it is not deduplicated across the two.
+    let payload_digest = sha1_digest(&[&ex.response_body]);
+    let mut response =
+        WarcRecord::new(RecordType::Response, ex.started_at).header("WARC-Target-URI", uri);
     if let Some(ip) = ex.ip {
         response = response.header("WARC-IP-Address", ip.to_string());
     }
@@ -217,13 +222,23 @@ mod tests {
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_string(&mut text)
             .unwrap();
-        assert!(text.starts_with("WARC/1.1\r\nWARC-Type: response\r\n"), "{text}");
+        assert!(
+            text.starts_with("WARC/1.1\r\nWARC-Type: response\r\n"),
+            "{text}"
+        );
         assert!(text.contains("WARC-Target-URI: http://example.com/a\r\n"));
         assert!(text.contains("Content-Length: 60\r\n"), "{text}");
-        // Payload digest covers the de-chunked body; block digest the bytes as received.
-        assert!(text.contains(&format!("WARC-Payload-Digest: {}\r\n", sha1_digest(&[b"abc"]))));
+        // Both digests cover bytes as received (see exchange_records on why).
+        let body = b"3\r\nabc\r\n0\r\n\r\n";
+        assert!(text.contains(&format!(
+            "WARC-Payload-Digest: {}\r\n",
+            sha1_digest(&[body])
+        )));
         assert!(text.ends_with("0\r\n\r\n\r\n\r\n"));
-        assert_eq!(recs.request.get("WARC-Concurrent-To"), Some(recs.response.id.as_str()));
+        assert_eq!(
+            recs.request.get("WARC-Concurrent-To"),
+            Some(recs.response.id.as_str())
+        );
     }
 
     #[test]

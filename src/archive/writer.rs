@@ -222,11 +222,15 @@ mod tests {
         let bytes = std::fs::read(dir.path().join(&a[1].file)).unwrap();
         let slice = &bytes[a[1].offset as usize..(a[1].offset + a[1].length) as usize];
         let mut text = String::new();
-        flate2::read::GzDecoder::new(slice).read_to_string(&mut text).unwrap();
+        flate2::read::GzDecoder::new(slice)
+            .read_to_string(&mut text)
+            .unwrap();
         assert!(text.contains("\r\n\r\ntwo\r\n\r\n"), "{text}");
         let first = std::fs::read(dir.path().join(&files[0].name)).unwrap();
         let mut head = String::new();
-        flate2::read::GzDecoder::new(&first[..]).read_to_string(&mut head).unwrap();
+        flate2::read::GzDecoder::new(&first[..])
+            .read_to_string(&mut head)
+            .unwrap();
         assert!(head.contains("WARC-Type: warcinfo"), "{head}");
         assert_eq!(files[0].size, first.len() as u64);
         assert_eq!(files[0].sha256, hex(&Sha256::digest(&first)));

@@ -153,9 +153,12 @@ mod tests {
         assert!(f.add(item("http://a/1"), false));
         assert!(f.add(item("http://a/2"), false));
         assert!(!f.add(item("http://a/1#frag"), false), "same canonical URL");
-        assert!(f.add(item("http://a/0"), true), "redirect targets jump the queue");
-        let order: Vec<String> = std::iter::from_fn(|| f.next().map(|i| i.url.path().to_string()))
-            .collect();
+        assert!(
+            f.add(item("http://a/0"), true),
+            "redirect targets jump the queue"
+        );
+        let order: Vec<String> =
+            std::iter::from_fn(|| f.next().map(|i| i.url.path().to_string())).collect();
         assert_eq!(order, ["/0", "/1", "/2"]);
     }
 

@@ -305,7 +305,9 @@ impl CrawlState {
                         .unwrap_or("");
                     error = Some(ErrorInfo {
                         kind: "http".into(),
-                        message: format!("HTTP {} {reason}", ex.status).trim_end().to_string(),
+                        message: format!("HTTP {} {reason}", ex.status)
+                            .trim_end()
+                            .to_string(),
                     });
                     Counts::bump(&mut self.counts.by_outcome, "http_error");
                 } else if let Some(msg) = &c.extract_error {
@@ -318,7 +320,10 @@ impl CrawlState {
                     Counts::bump(&mut self.counts.by_outcome, "captured");
                 }
                 if let Some(t) = ex.truncated {
-                    Counts::bump(&mut self.counts.by_outcome, &format!("truncated_{}", t.as_str()));
+                    Counts::bump(
+                        &mut self.counts.by_outcome,
+                        &format!("truncated_{}", t.as_str()),
+                    );
                 }
                 if let Some(e) = &error {
                     self.failures.push(Failure {
@@ -406,10 +411,8 @@ impl CrawlState {
         let from_seed = from.hops == 0
             && !from.requisite
             && matches!(from.kind, CaptureKind::Seed | CaptureKind::Redirect);
-        if from_seed {
-            if let Some(host) = target.host_str() {
-                self.scope.add_host(host);
-            }
+        if let (true, Some(host)) = (from_seed, target.host_str()) {
+            self.scope.add_host(host);
         }
         self.offer(
             QueuedUrl {
@@ -446,7 +449,10 @@ impl CrawlState {
             return;
         }
         if let Err(rejection) = self.scope.check(&item.url, item.hops, item.requisite) {
-            if !self.rejected_seen.insert(crate::canonical::canonical_key(&item.url)) {
+            if !self
+                .rejected_seen
+                .insert(crate::canonical::canonical_key(&item.url))
+            {
                 return;
             }
             let reason = rejection.reason();

@@ -44,7 +44,11 @@ mod tests {
         // A second request to "a" waits about 200 ms (one token per 1/5 s).
         p.wait("a").await;
         // (A lower bound only: it cannot be faster than the rate, whatever the machine.)
-        assert!(start.elapsed() >= Duration::from_millis(150), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test]

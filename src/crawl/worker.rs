@@ -36,7 +36,10 @@ pub enum Outcome {
         started_at: chrono::DateTime<chrono::Utc>,
     },
     /// The WARC could not be written: the crawl must stop.
-    WriteFailed { item: QueuedUrl, error: std::io::Error },
+    WriteFailed {
+        item: QueuedUrl,
+        error: std::io::Error,
+    },
 }
 
 pub struct Captured {

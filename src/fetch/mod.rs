@@ -14,8 +14,9 @@
 //! * `request` is a complete HTTP/1.x request message (head, and body if any).
 //! * `response_head` ends with the blank line; `response_head + response_body` is the response
 //!   record's block.
-//! * `payload` is `response_body` with any transfer-coding removed (content-coding kept): the
-//!   WARC payload, which is what `WARC-Payload-Digest` covers.
+//! * `payload` is `response_body` with any transfer-coding removed (content-coding kept): what
+//!   link and content extraction decode. (`WARC-Payload-Digest` covers `response_body`; see
+//!   `archive::record` for why.)
 //! * When the body was cut (max size, timeout, disconnect), `truncated` says why and both
 //!   `response_body` and `payload` hold what was received up to the cut.
 
