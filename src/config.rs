@@ -162,6 +162,10 @@ pub struct WarcSection {
     pub rollover_bytes: u64,
     /// gzip level of each record (1 fastest, 9 smallest).
     pub compression_level: u32,
+    /// Write a repeated payload as a `revisit` record pointing at its first capture.
+    pub revisits: bool,
+    /// Bodies smaller than this are stored again in full rather than as revisits.
+    pub revisit_min_bytes: u64,
 }
 
 impl Default for WarcSection {
@@ -170,6 +174,8 @@ impl Default for WarcSection {
             prefix: "warcrow".to_string(),
             rollover_bytes: 1_000_000_000,
             compression_level: 6,
+            revisits: true,
+            revisit_min_bytes: 256,
         }
     }
 }
@@ -223,7 +229,16 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "proxy",
         ],
     ),
-    ("warc", &["prefix", "rollover_bytes", "compression_level"]),
+    (
+        "warc",
+        &[
+            "prefix",
+            "rollover_bytes",
+            "compression_level",
+            "revisits",
+            "revisit_min_bytes",
+        ],
+    ),
 ];
 
 fn unknown_key_hint(path: &str) -> String {

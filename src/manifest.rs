@@ -45,6 +45,15 @@ pub struct CaptureLine {
     pub truncated: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_to: Option<String>,
+    /// The `<title>` of an HTML page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// "response", or "revisit" when the payload repeats an earlier capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<&'static str>,
+    /// For a revisit: the URL of the capture holding the payload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revisit_of: Option<String>,
     /// Links found in the page, before scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<u32>,

@@ -5,11 +5,13 @@
 //! * [`writer`] appends encoded records to `<prefix>-<timestamp>-<serial>.warc.gz` files,
 //!   rolling over at a size, writing each file under a `.open` name and renaming it when it is
 //!   complete.
+//! * [`dedup`] decides, within a crawl, which responses become `revisit` records.
 //! * [`digest`] holds the one digest spelling used everywhere: `sha1:` + base32.
 //!
 //! Record order in a file: one `warcinfo` first; then, per fetch, the `request` record
 //! immediately followed by its `response` record (one write, never split across files).
 
+pub mod dedup;
 pub mod digest;
 pub mod record;
 pub mod writer;

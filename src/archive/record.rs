@@ -43,7 +43,11 @@ pub fn warc_date(t: DateTime<Utc>) -> String {
 
 impl WarcRecord {
     pub fn new(kind: RecordType, date: DateTime<Utc>) -> WarcRecord {
-        let id = new_record_id();
+        Self::with_id(kind, date, new_record_id())
+    }
+
+    /// A record whose id was chosen beforehand (so others can point at it first).
+    pub fn with_id(kind: RecordType, date: DateTime<Utc>, id: String) -> WarcRecord {
         WarcRecord {
             headers: vec![
                 ("WARC-Type", kind.to_string()),
@@ -121,43 +125,85 @@ pub fn warcinfo(filename: &str, fields: &[(&str, String)]) -> WarcRecord {
         .block(vec![Bytes::from(body)])
 }
 
-/// The request and response records of one exchange, linked to each other.
+/// The capture that a revisit record points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginalCapture {
+    pub uri: String,
+    /// Its WARC-Date, exactly as written.
+    pub date: String,
+    pub record_id: String,
+}
+
+/// `identical-payload-digest` in the WARC version we write.
+pub const REVISIT_IDENTICAL_PAYLOAD: &str =
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+
+/// The request record and the response (or revisit) record of one exchange, linked.
 pub struct ExchangeRecords {
     pub request: WarcRecord,
     pub response: WarcRecord,
     pub payload_digest: String,
 }
 
-/// Build the `request` + `response` pair for an exchange. Both carry the same target URI,
-/// date, IP address and digests of their own blocks; the request points at the response
-/// with `WARC-Concurrent-To`.
-pub fn exchange_records(ex: &Exchange) -> ExchangeRecords {
+/// The payload digest of an exchange's response.
+///
+/// It covers the body as transferred (chunk framing included). WARC 1.1 defines the payload
+/// with transfer-coding removed, but warcio (whose `check` is how users validate WARCs), wget
+/// and Heritrix digest the transferred bytes, and a digest that the common validator rejects
+/// helps nobody. The cost: the same body sent once chunked and once not gets two digests, so
+/// it is not deduplicated across the two.
+pub fn payload_digest(ex: &Exchange) -> String {
+    sha1_digest(&[&ex.response_body])
+}
+
+/// Build the `request` + `response` pair for an exchange, or `request` + `revisit` when
+/// `revisit_of` names an earlier capture of the same payload. Both records carry the same
+/// target URI, date and IP address; the request points at the other with
+/// `WARC-Concurrent-To`. A revisit keeps the response's HTTP head as its block and the very
+/// same payload digest string as the original, which is how pywb finds the original.
+pub fn exchange_records(
+    ex: &Exchange,
+    response_id: String,
+    payload_digest: String,
+    revisit_of: Option<&OriginalCapture>,
+) -> ExchangeRecords {
     let uri = ex.url.as_str();
-    // The payload digest covers the body as transferred (chunk framing included). WARC 1.1
-    // defines the payload with transfer-coding removed, but warcio (whose `check` is how
-    // users validate WARCs), wget and Heritrix digest the transferred bytes, and a digest
-    // that the common validator rejects helps nobody. The cost: the same body sent once
-    // chunked and once not gets two digests, so it is not deduplicated across the two.
-    let payload_digest = sha1_digest(&[&ex.response_body]);
+    let kind = if revisit_of.is_some() {
+        RecordType::Revisit
+    } else {
+        RecordType::Response
+    };
     let mut response =
-        WarcRecord::new(RecordType::Response, ex.started_at).header("WARC-Target-URI", uri);
+        WarcRecord::with_id(kind, ex.started_at, response_id).header("WARC-Target-URI", uri);
     if let Some(ip) = ex.ip {
         response = response.header("WARC-IP-Address", ip.to_string());
     }
     if ex.protocol == Protocol::H2 {
         response = response.header("WARC-Protocol", "h2");
     }
-    if let Some(t) = ex.truncated {
-        response = response.header("WARC-Truncated", t.as_str());
-    }
-    response = response
-        .header("Content-Type", "application/http;msgtype=response")
-        .header(
-            "WARC-Block-Digest",
-            sha1_digest(&[&ex.response_head, &ex.response_body]),
-        )
-        .header("WARC-Payload-Digest", payload_digest.clone())
-        .block(vec![ex.response_head.clone(), ex.response_body.clone()]);
+    response = response.header("Content-Type", "application/http;msgtype=response");
+    response = match revisit_of {
+        Some(orig) => response
+            .header("WARC-Profile", REVISIT_IDENTICAL_PAYLOAD)
+            .header("WARC-Refers-To", orig.record_id.clone())
+            .header("WARC-Refers-To-Target-URI", orig.uri.clone())
+            .header("WARC-Refers-To-Date", orig.date.clone())
+            .header("WARC-Block-Digest", sha1_digest(&[&ex.response_head]))
+            .header("WARC-Payload-Digest", payload_digest.clone())
+            .block(vec![ex.response_head.clone()]),
+        None => {
+            if let Some(t) = ex.truncated {
+                response = response.header("WARC-Truncated", t.as_str());
+            }
+            response
+                .header(
+                    "WARC-Block-Digest",
+                    sha1_digest(&[&ex.response_head, &ex.response_body]),
+                )
+                .header("WARC-Payload-Digest", payload_digest.clone())
+                .block(vec![ex.response_head.clone(), ex.response_body.clone()])
+        }
+    };
 
     // A request's payload is its body; GET requests have none.
     let request_body_start = find_head_end(&ex.request).unwrap_or(ex.request.len());
@@ -216,7 +262,8 @@ mod tests {
 
     #[test]
     fn response_record_encodes_as_one_gzip_member() {
-        let recs = exchange_records(&exchange());
+        let ex = exchange();
+        let recs = exchange_records(&ex, new_record_id(), payload_digest(&ex), None);
         let gz = recs.response.encode(6).unwrap();
         let mut text = String::new();
         flate2::read::GzDecoder::new(&gz[..])
@@ -239,6 +286,31 @@ mod tests {
             recs.request.get("WARC-Concurrent-To"),
             Some(recs.response.id.as_str())
         );
+    }
+
+    #[test]
+    fn revisit_keeps_the_head_and_points_at_the_original() {
+        let ex = exchange();
+        let orig = OriginalCapture {
+            uri: "http://example.com/first".into(),
+            date: "2026-01-01T00:00:00.000001Z".into(),
+            record_id: "<urn:uuid:x>".into(),
+        };
+        let recs = exchange_records(&ex, new_record_id(), payload_digest(&ex), Some(&orig));
+        let r = &recs.response;
+        assert_eq!(r.get("WARC-Type"), Some("revisit"));
+        assert_eq!(r.get("WARC-Profile"), Some(REVISIT_IDENTICAL_PAYLOAD));
+        assert_eq!(
+            r.get("WARC-Refers-To-Target-URI"),
+            Some("http://example.com/first")
+        );
+        assert_eq!(r.get("WARC-Refers-To-Date"), Some(orig.date.as_str()));
+        assert_eq!(r.get("WARC-Refers-To"), Some("<urn:uuid:x>"));
+        assert_eq!(
+            r.get("WARC-Payload-Digest"),
+            Some(recs.payload_digest.as_str())
+        );
+        assert_eq!(r.block_len(), ex.response_head.len());
     }
 
     #[test]

@@ -132,6 +132,10 @@ pub async fn run(
         fetcher,
         writer,
         politeness: worker_politeness(&config),
+        dedup: crate::archive::dedup::PayloadDedup::new(
+            raw.warc.revisits,
+            raw.warc.revisit_min_bytes,
+        ),
         compression_level: raw.warc.compression_level,
         max_parse_bytes: 32 * 1024 * 1024,
     });
@@ -297,6 +301,9 @@ impl CrawlState {
                 self.counts.payload_bytes += ex.payload.len() as u64;
                 Counts::bump(&mut self.counts.by_status, &ex.status.to_string());
                 Counts::bump(&mut self.counts.by_kind, c.item.kind.as_str());
+                if c.revisit_of.is_some() {
+                    Counts::bump(&mut self.counts.by_outcome, "revisit");
+                }
                 let mut error = None;
                 if ex.status >= 400 {
                     let reason = http::StatusCode::from_u16(ex.status)
@@ -351,6 +358,13 @@ impl CrawlState {
                     truncated: ex.truncated.map(|t| t.as_str()),
                     redirect_to: c.redirect_to.as_ref().map(Url::to_string),
                     links: Some(c.links.len() as u32),
+                    title: c.title.clone(),
+                    record_type: Some(if c.revisit_of.is_some() {
+                        "revisit"
+                    } else {
+                        "response"
+                    }),
+                    revisit_of: c.revisit_of.as_ref().map(|o| o.uri.clone()),
                     error,
                 })?;
                 if let Some(target) = &c.redirect_to {
@@ -397,6 +411,9 @@ impl CrawlState {
                     truncated: None,
                     redirect_to: None,
                     links: None,
+                    title: None,
+                    record_type: None,
+                    revisit_of: None,
                     error: Some(info),
                 })?;
             }

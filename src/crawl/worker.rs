@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::archive::record::exchange_records;
+use crate::archive::dedup::PayloadDedup;
+use crate::archive::record::{
+    OriginalCapture, exchange_records, new_record_id, payload_digest, warc_date,
+};
 use crate::archive::{RecordLocation, WarcWriter};
 use crate::extract::{Link, LinkKind, css, decode, links};
 use crate::fetch::{Exchange, FetchError, FetchRequest, Fetcher};
@@ -20,6 +23,7 @@ pub struct WorkerContext {
     pub fetcher: Box<dyn Fetcher>,
     pub writer: WarcWriter,
     pub politeness: HostPoliteness,
+    pub dedup: PayloadDedup,
     pub compression_level: u32,
     /// Decoded HTML/CSS beyond this is not parsed for links (caps the work on huge pages).
     pub max_parse_bytes: usize,
@@ -46,10 +50,14 @@ pub struct Captured {
     pub item: QueuedUrl,
     pub exchange: Exchange,
     pub payload_digest: String,
+    /// Set when the response was written as a revisit of this earlier capture.
+    pub revisit_of: Option<OriginalCapture>,
     pub request: RecordLocation,
     pub response: RecordLocation,
     pub links: Vec<Link>,
     pub redirect_to: Option<Url>,
+    /// The `<title>` of an HTML page.
+    pub title: Option<String>,
     /// The body could not be decoded or parsed (the capture itself is fine).
     pub extract_error: Option<String>,
 }
@@ -75,7 +83,15 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
             };
         }
     };
-    let records = exchange_records(&exchange);
+    let digest = payload_digest(&exchange);
+    let response_id = new_record_id();
+    let this = OriginalCapture {
+        uri: exchange.url.to_string(),
+        date: warc_date(exchange.started_at),
+        record_id: response_id.clone(),
+    };
+    let revisit_of = ctx.dedup.claim(&exchange, &digest, this);
+    let records = exchange_records(&exchange, response_id, digest, revisit_of.as_ref());
     let encoded = records
         .request
         .encode(ctx.compression_level)
@@ -89,31 +105,53 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         let error = std::io::Error::other("WARC writer returned no locations");
         return Outcome::WriteFailed { item, error };
     };
-    let (links, redirect_to, extract_error) = discover(&exchange, ctx.max_parse_bytes);
+    let found = discover(&exchange, ctx.max_parse_bytes);
     Outcome::Captured(Box::new(Captured {
         item,
         payload_digest: records.payload_digest,
+        revisit_of,
         exchange,
         request,
         response,
-        links,
-        redirect_to,
-        extract_error,
+        links: found.links,
+        redirect_to: found.redirect_to,
+        title: found.title,
+        extract_error: found.error,
     }))
 }
 
-/// Links in a response: the redirect target, a page's links, a stylesheet's url()s.
-fn discover(ex: &Exchange, max_parse: usize) -> (Vec<Link>, Option<Url>, Option<String>) {
+/// What a response leads to.
+#[derive(Default)]
+struct Discovered {
+    links: Vec<Link>,
+    redirect_to: Option<Url>,
+    title: Option<String>,
+    error: Option<String>,
+}
+
+fn title_selector() -> &'static scraper::Selector {
+    static SELECTOR: std::sync::OnceLock<scraper::Selector> = std::sync::OnceLock::new();
+    SELECTOR.get_or_init(|| {
+        // A constant, valid selector: parsing cannot fail.
+        scraper::Selector::parse("title").unwrap_or_else(|_| unreachable!())
+    })
+}
+
+/// Links in a response: the redirect target, a page's links and title, a stylesheet's url()s.
+fn discover(ex: &Exchange, max_parse: usize) -> Discovered {
     if (300..400).contains(&ex.status) {
         let target = ex
             .headers
             .get(http::header::LOCATION)
             .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
             .and_then(|loc| crate::canonical::parse_link(&ex.url, loc));
-        return (Vec::new(), target, None);
+        return Discovered {
+            redirect_to: target,
+            ..Discovered::default()
+        };
     }
     if !(200..300).contains(&ex.status) || ex.payload.is_empty() {
-        return (Vec::new(), None, None);
+        return Discovered::default();
     }
     let content_type = ex.content_type();
     let is_css = content_type
@@ -121,7 +159,7 @@ fn discover(ex: &Exchange, max_parse: usize) -> (Vec<Link>, Option<Url>, Option<
         .unwrap_or_else(|| ex.url.path().ends_with(".css"));
     let is_html = !is_css && links::is_html(content_type, &ex.payload[..ex.payload.len().min(512)]);
     if !is_css && !is_html {
-        return (Vec::new(), None, None);
+        return Discovered::default();
     }
     let encoding = ex
         .headers
@@ -129,20 +167,38 @@ fn discover(ex: &Exchange, max_parse: usize) -> (Vec<Link>, Option<Url>, Option<
         .and_then(|v| v.to_str().ok());
     let decoded = match decode::decode_content(&ex.payload, encoding, max_parse) {
         Ok(d) => d,
-        Err(e) => return (Vec::new(), None, Some(format!("cannot decode body: {e}"))),
+        Err(e) => {
+            return Discovered {
+                error: Some(format!("cannot decode body: {e}")),
+                ..Discovered::default()
+            };
+        }
     };
     let (text, _) = decode::decode_text(&decoded.bytes, content_type);
-    let found = if is_css {
-        css::css_urls(&text, &ex.url)
+    if is_css {
+        let links = css::css_urls(&text, &ex.url)
             .into_iter()
             .map(|url| Link {
                 url,
                 kind: LinkKind::Requisite,
             })
-            .collect()
-    } else {
-        let doc = scraper::Html::parse_document(&text);
-        links::page_links(&doc, &ex.url)
-    };
-    (found, None, None)
+            .collect();
+        return Discovered {
+            links,
+            ..Discovered::default()
+        };
+    }
+    let doc = scraper::Html::parse_document(&text);
+    let title = doc.select(title_selector()).next().map(|t| {
+        t.text()
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    Discovered {
+        links: links::page_links(&doc, &ex.url),
+        title,
+        ..Discovered::default()
+    }
 }

@@ -8,7 +8,9 @@ usage: check_warcs.py CRAWL_DIR
    gzip member (warcio reports the member offsets), request/response pairs are adjacent and share
    WARC-Target-URI and WARC-Concurrent-To, each file starts with warcinfo.
 3. Every line of captures.jsonl with a warc_offset seeks (by offset, in a fresh reader) to exactly
-   the response record it names, and every response record in the WARCs is listed there.
+   the response (or revisit) record it names, and every such record in the WARCs is listed there.
+4. Every revisit names, in WARC-Refers-To, a response record of the crawl with the same payload
+   digest, WARC-Target-URI (= its WARC-Refers-To-Target-URI) and WARC-Date (= -Refers-To-Date).
 
 Prints a JSON summary on the last line; exits non-zero with a message on the first problem.
 """
@@ -35,6 +37,8 @@ def main(crawl_dir):
     check_output = res.stdout.strip()
 
     responses = {}  # (file, offset) -> uri
+    by_id = {}  # WARC-Record-ID of each response -> (uri, date, digest)
+    revisits = []
     counts = {}
     for path in warcs:
         name = os.path.basename(path)
@@ -54,7 +58,7 @@ def main(crawl_dir):
                 uri = rec.rec_headers.get_header("WARC-Target-URI")
                 if uri and (uri.startswith("<") or uri.endswith(">")):
                     fail("angle brackets in WARC-Target-URI: " + uri)
-                if rtype == "response":
+                if rtype in ("response", "revisit"):
                     if prev is None or prev[0] != "request":
                         fail("response at %s:%d not preceded by its request" % (name, offset))
                     if prev[1] != uri:
@@ -62,7 +66,26 @@ def main(crawl_dir):
                     if prev[2] != rec.rec_headers.get_header("WARC-Record-ID"):
                         fail("request's WARC-Concurrent-To does not name the response at %s:%d" % (name, offset))
                     responses[(name, offset)] = (uri, length)
+                    h = rec.rec_headers
+                    if rtype == "response":
+                        by_id[h.get_header("WARC-Record-ID")] = (
+                            uri, h.get_header("WARC-Date"), h.get_header("WARC-Payload-Digest"))
+                    else:
+                        revisits.append((uri, h.get_header("WARC-Refers-To"),
+                                         h.get_header("WARC-Refers-To-Target-URI"),
+                                         h.get_header("WARC-Refers-To-Date"),
+                                         h.get_header("WARC-Payload-Digest"),
+                                         h.get_header("WARC-Profile")))
                 prev = (rtype, uri, rec.rec_headers.get_header("WARC-Concurrent-To"))
+
+    for uri, ref_id, ref_uri, ref_date, digest, profile in revisits:
+        if not profile or not profile.endswith("/revisit/identical-payload-digest"):
+            fail("revisit of %s has profile %s" % (uri, profile))
+        if ref_id not in by_id:
+            fail("revisit of %s refers to %s, not a response of this crawl" % (uri, ref_id))
+        if by_id[ref_id] != (ref_uri, ref_date, digest):
+            fail("revisit of %s: refers-to fields %s differ from the original %s"
+                 % (uri, (ref_uri, ref_date, digest), by_id[ref_id]))
 
     listed = 0
     with open(os.path.join(crawl_dir, "captures.jsonl")) as f:
@@ -90,6 +113,7 @@ def main(crawl_dir):
     if responses:
         fail("response records missing from captures.jsonl: %s" % list(responses.values())[:5])
     print(json.dumps({"files": len(warcs), "records": counts, "listed": listed,
+                      "revisits": len(revisits),
                       "warcio_check": check_output.splitlines()[-1] if check_output else ""}))
 
 
