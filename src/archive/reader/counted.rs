@@ -5,6 +5,8 @@
 
 use std::io::{self, BufRead, Read};
 
+use super::GZIP_MAGIC;
+
 const CAPACITY: usize = 64 * 1024;
 
 pub struct Counted<R> {
@@ -89,5 +91,65 @@ impl<R: Read> BufRead for Counted<R> {
         let amt = amt.min(self.end - self.start);
         self.start += amt;
         self.pos += amt as u64;
+    }
+}
+
+/// Advances past bytes up to the next gzip header (or the end).
+pub fn skip_to_gzip<R: Read>(src: &mut Counted<R>) -> io::Result<()> {
+    loop {
+        let buf = src.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        // Step over the first byte always: the caller saw no gzip header here.
+        let skip = buf[1..]
+            .iter()
+            .position(|&b| b == GZIP_MAGIC[0])
+            .map_or(buf.len(), |i| i + 1);
+        src.consume(skip);
+        let head = src.peek(GZIP_MAGIC.len())?;
+        if head.is_empty() || head.starts_with(&GZIP_MAGIC) {
+            return Ok(());
+        }
+    }
+}
+
+pub fn skip_blank_lines<R: Read>(src: &mut Counted<R>) -> io::Result<()> {
+    loop {
+        let buf = src.fill_buf()?;
+        let n = buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        if n == 0 {
+            return Ok(());
+        }
+        src.consume(n);
+    }
+}
+
+/// One header line (without its line ending), at most `limit` bytes; `None` at end of input.
+pub fn read_line<R: Read>(src: &mut Counted<R>, limit: usize) -> io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    loop {
+        let buf = src.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((!line.is_empty()).then_some(line));
+        }
+        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        line.extend_from_slice(&buf[..take]);
+        src.consume(take);
+        if line.len() > limit {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+        }
+        if done {
+            while matches!(line.last(), Some(b'\n' | b'\r')) {
+                line.pop();
+            }
+            return Ok(Some(line));
+        }
     }
 }

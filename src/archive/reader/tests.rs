@@ -146,7 +146,8 @@ fn broken_inputs_give_errors() {
     let member = gz(&good);
     let no_length = b"WARC/1.1\r\nWARC-Type: resource\r\n\r\nabc".to_vec();
     let bad_length = b"WARC/1.1\r\nContent-Length: 12x\r\n\r\nabc".to_vec();
-    let cases: Vec<(&str, Vec<u8>, fn(&ReadError) -> bool)> = vec![
+    type Case = (&'static str, Vec<u8>, fn(&ReadError) -> bool);
+    let cases: Vec<Case> = vec![
         (
             "truncated member",
             member[..member.len() / 2].to_vec(),
