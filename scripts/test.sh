@@ -8,5 +8,7 @@ if [ ! -x .venv/bin/warcio ] || ! cmp -s tests/tools/requirements.txt .venv/requ
     .venv/bin/pip install -q --disable-pip-version-check -r tests/tools/requirements.txt
     cp tests/tools/requirements.txt .venv/requirements.txt
 fi
+# tests/index.rs runs wget (another crawler) against the loopback site.
+command -v wget >/dev/null || (apt-get update -qq && apt-get install -y -qq wget)
 export WARCROW_TEST_PYTHON="$PWD/.venv/bin/python"
 cargo test --all-targets "$@"

@@ -49,6 +49,18 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Write a sorted CDXJ index (as cdxj-indexer writes it) for WARC files.
+    #[command(
+        after_help = "Example:\n  warcrow index crawls/news/warc/*.warc.gz -o crawls/news/index.cdxj"
+    )]
+    Index {
+        /// WARC files (.warc.gz with a gzip member per record, or .warc).
+        #[arg(required = true)]
+        warcs: Vec<PathBuf>,
+        /// Output file [default: stdout].
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The demo's config, built in so `warcrow demo` works from any folder.
@@ -101,6 +113,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 summary.out_dir.join("warc").join("*.warc.gz").display()
             );
             Ok(exit_code(&summary))
+        }
+        Command::Index { warcs, out } => {
+            crate::index_cmd::run(&warcs, out.as_deref())?;
+            Ok(0)
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod crawl;
 pub mod demo;
 pub mod extract;
 pub mod fetch;
+pub mod index_cmd;
 pub mod manifest;
 pub mod scope;
 pub mod seeds;
