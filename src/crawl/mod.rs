@@ -29,7 +29,7 @@ use chrono::{SecondsFormat, Utc};
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::archive::{WarcFileInfo, WarcWriter, WriterSettings};
+use crate::archive::{WarcFileInfo, WarcWriter, WriterSettings, cdxj};
 use crate::config::Config;
 use crate::extract::LinkKind;
 use crate::manifest::{CaptureLine, CapturesLog, Counts, ErrorInfo, Failure, Manifest, Software};
@@ -143,6 +143,7 @@ pub async fn run(
         scope: Scope::new(&config, &seeds),
         frontier: Frontier::new(raw.politeness.max_connections_per_host),
         captures: CapturesLog::create(&out.join("captures.jsonl"))?,
+        index: LiveIndex::create(&out.join("index.cdxj"))?,
         counts: Counts::default(),
         failures: Vec::new(),
         rejected_seen: HashSet::new(),
@@ -226,6 +227,7 @@ pub async fn run(
                 if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
                     last_checkpoint = Instant::now();
                     state.captures.flush()?;
+                    state.index.flush()?;
                     manifest.counts = state.counts.clone();
                     manifest.failures = state.failures.clone();
                     manifest.write_atomic(&manifest_path)?;
@@ -248,6 +250,7 @@ pub async fn run(
     }
     progress.finish();
     state.captures.flush()?;
+    state.index.finish()?;
     let warc_files = ctx.writer.finish()?;
     let exit_reason = match &fatal {
         Some(_) => "failed:warc_write".to_string(),
@@ -283,6 +286,7 @@ struct CrawlState {
     scope: Scope,
     frontier: Frontier,
     captures: CapturesLog,
+    index: LiveIndex,
     counts: Counts,
     failures: Vec<Failure>,
     /// Rejected URLs already counted, so each is counted once however often it is linked.
@@ -366,6 +370,20 @@ impl CrawlState {
                     }),
                     revisit_of: c.revisit_of.as_ref().map(|o| o.uri.clone()),
                     error,
+                })?;
+                self.index.append(&cdxj::CdxjFields {
+                    url: ex.url.as_str(),
+                    warc_date: ex.started_at,
+                    mime: if c.revisit_of.is_some() {
+                        Some("warc/revisit")
+                    } else {
+                        ex.content_type()
+                    },
+                    status: Some(ex.status),
+                    digest: &c.payload_digest,
+                    length: c.response.length,
+                    offset: c.response.offset,
+                    filename: &c.response.file,
                 })?;
                 if let Some(target) = &c.redirect_to {
                     self.enqueue_redirect(&c.item, target);
@@ -483,6 +501,42 @@ impl CrawlState {
             return;
         }
         self.frontier.add(item, front);
+    }
+}
+
+/// `index.cdxj`, appended as records are written and sorted bytewise when the crawl ends, so
+/// replay tools can use the crawl without an indexing step.
+struct LiveIndex {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl LiveIndex {
+    fn create(path: &std::path::Path) -> std::io::Result<LiveIndex> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(LiveIndex {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::with_capacity(64 * 1024, file),
+        })
+    }
+
+    fn append(&mut self, fields: &cdxj::CdxjFields) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out.write_all(cdxj::cdxj_line(fields).as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        cdxj::sort_index_file(&self.path)
     }
 }
 
