@@ -46,6 +46,23 @@ impl Pywb {
             root.path(),
             &add.iter().map(String::as_str).collect::<Vec<_>>(),
         );
+        // wb-manager exits 0 even when it skips a WACZ (2.10 takes only indexes/*.cdx or
+        // *.cdx.gz from one): an empty collection must fail here, not as 404s later.
+        let indexes = root
+            .path()
+            .join("collections")
+            .join(COLLECTION)
+            .join("indexes");
+        let indexed = std::fs::read_dir(indexes)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+            })
+            .unwrap_or(false);
+        assert!(
+            indexed,
+            "wb-manager indexed nothing from {archives:?} (a WACZ needs indexes/*.cdx.gz)"
+        );
         // Unframed replay: /coll/TS/URL serves the rewritten page itself, not a frame around it.
         std::fs::write(root.path().join("config.yaml"), "framed_replay: false\n")
             .expect("write config.yaml");
