@@ -8,6 +8,8 @@
 //! * `/gzip-always/`: gzip-compressed whatever `Accept-Encoding` says (a misbehaving server);
 //! * `/chunked/`: always `Transfer-Encoding: chunked`, in many small chunks;
 //! * `/redirect/start/` → 307 → `/redirect/middle/` → 308 → `/redirect/end/` (200);
+//! * `/dup/a/` and `/dup/b/`: byte-identical pages at two URLs (same payload digest), so a
+//!   crawl writes the second as a revisit of the first;
 //! * `/offsite/`: links to a second loopback server addressed as `http://localhost:PORT2/`,
 //!   a different host name and so out of scope; that server counts the requests it gets
 //!   ([`TestSite::offsite_hits`]) so a test can assert a crawl never touched it.
@@ -16,7 +18,10 @@
 //! (in-flight requests, `/slow/` included, are aborted).
 #![allow(dead_code)] // Each test file uses a different subset of these helpers.
 
+mod replay;
 mod warc_tools;
+#[allow(unused_imports)] // Only tests/replay.rs replays.
+pub use replay::{Pywb, check_replay, crawl_archives};
 #[allow(unused_imports)] // Not every test binary checks WARCs.
 pub use warc_tools::{check_warcs, test_python};
 
@@ -49,6 +54,8 @@ pub const TEST_ROUTES: &[(&str, u16)] = &[
     ("/redirect/start/", 307),
     ("/redirect/middle/", 308),
     ("/redirect/end/", 200),
+    ("/dup/a/", 200),
+    ("/dup/b/", 200),
 ];
 
 /// What `/test-index/` links to: the demo's front page and the fault routes (the later
@@ -61,6 +68,8 @@ const INDEX_LINKS: &[&str] = &[
     "/chunked/",
     "/offsite/",
     "/redirect/start/",
+    "/dup/a/",
+    "/dup/b/",
 ];
 
 pub struct TestSite {
@@ -218,6 +227,12 @@ async fn respond(
         "/redirect/start/" => Reply::redirect(StatusCode::TEMPORARY_REDIRECT, "/redirect/middle/"),
         "/redirect/middle/" => Reply::redirect(StatusCode::PERMANENT_REDIRECT, "../end/"),
         "/redirect/end/" => html(StatusCode::OK, "Redirect end", "<p>Arrived.</p>\n"),
+        // Nothing in the body depends on the path: the two URLs share one payload digest.
+        "/dup/a/" | "/dup/b/" => html(
+            StatusCode::OK,
+            "Duplicate page",
+            "<p>The same bytes live at two addresses.</p>\n",
+        ),
         _ => return warcrow::demo::respond(&req),
     };
     reply.into_response(&info)
