@@ -228,10 +228,18 @@ async fn respond(
         "/redirect/middle/" => Reply::redirect(StatusCode::PERMANENT_REDIRECT, "../end/"),
         "/redirect/end/" => html(StatusCode::OK, "Redirect end", "<p>Arrived.</p>\n"),
         // Nothing in the body depends on the path: the two URLs share one payload digest.
+        // Long enough (> warc.revisit_min_bytes) to be deduplicated.
         "/dup/a/" | "/dup/b/" => html(
             StatusCode::OK,
             "Duplicate page",
-            "<p>The same bytes live at two addresses.</p>\n",
+            &(1..=60u64)
+                .map(|i| {
+                    format!(
+                        "<p>Copy {i} of the same story lives at two addresses (ref {:x}).</p>\n",
+                        i.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                    )
+                })
+                .collect::<String>(),
         ),
         _ => return warcrow::demo::respond(&req),
     };
