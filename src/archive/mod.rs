@@ -12,6 +12,7 @@
 
 pub mod digest;
 pub mod record;
+pub mod wacz;
 pub mod writer;
 
 pub use record::WarcRecord;
