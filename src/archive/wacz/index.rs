@@ -74,7 +74,7 @@ pub fn write(
         serde_json::json!({"format": "cdxj-gzip-1.0", "filename": CDX_GZ})
     );
     let block_lines = opts.zipnum_block_lines.max(1);
-    let out_path = PathBuf::from(CDX_GZ);
+    let out_path = entries.zip_path().to_path_buf();
     entries.entry(
         &format!("indexes/{CDX_GZ}"),
         Method::Stored,
@@ -93,10 +93,10 @@ pub fn write(
                     block.push(l);
                 }
                 if block.len() >= block_lines || (done && !block.is_empty()) {
-                    let member =
-                        gzip_block(&block).map_err(WaczError::io("compress", &out_path))?;
+                    let member = gzip_block(&block)
+                        .map_err(WaczError::io("compress an index block into", &out_path))?;
                     w.write_all(&member)
-                        .map_err(WaczError::io("write", &out_path))?;
+                        .map_err(WaczError::io("write to", &out_path))?;
                     idx.push_str(&idx_line(&block[0], offset, &member));
                     offset += member.len() as u64;
                     block.clear();

@@ -98,6 +98,11 @@ impl Entries {
         }
     }
 
+    /// The file being written (the `.part` name), for error messages.
+    pub fn zip_path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn resources(&self) -> &[Resource] {
         &self.resources
     }
