@@ -61,6 +61,18 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Package a crawl folder as one WACZ file (WACZ 1.1.1) for ReplayWeb.page and pywb.
+    #[command(
+        after_help = "Needs DIR/index.cdxj (run `warcrow index DIR` first).\n\n\
+                      Example:\n  warcrow package crawls/news -o news.wacz"
+    )]
+    Package {
+        /// The crawl folder (holds warc/, captures.jsonl, index.cdxj).
+        crawl_dir: PathBuf,
+        /// Output file, or folder for <crawl-name>.wacz [default: CRAWL_DIR/<crawl-name>.wacz].
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The demo's config, built in so `warcrow demo` works from any folder.
@@ -116,6 +128,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Index { warcs, out } => {
             crate::index_cmd::run(&warcs, out.as_deref())?;
+            Ok(0)
+        }
+        Command::Package { crawl_dir, out } => {
+            let path = crate::archive::wacz::package(&crawl_dir, out.as_deref())?;
+            println!("WACZ: {}", path.display());
             Ok(0)
         }
     }

@@ -18,6 +18,7 @@ pub mod dedup;
 pub mod digest;
 pub mod reader;
 pub mod record;
+pub mod wacz;
 pub mod writer;
 
 pub use record::WarcRecord;
