@@ -1,0 +1,82 @@
+//! Unit tests of the comment helpers and pagination; whole pages are tested by the
+//! fixtures in `tests/extract_quality.rs`.
+
+use scraper::Html;
+use url::Url;
+
+use super::paging::{article_key, comment_page_links};
+use super::short_id;
+
+#[test]
+fn short_ids() {
+    assert_eq!(short_id("comment-42"), "42");
+    assert_eq!(short_id("p1337"), "1337");
+    assert_eq!(short_id("c9"), "9");
+    assert_eq!(short_id("reply-a1b"), "reply-a1b");
+}
+
+#[test]
+fn article_keys() {
+    let cases = [
+        (
+            "http://x/news/a/comment-page-2/#comments",
+            "http://x/news/a/",
+        ),
+        ("http://x/news/a/?cpage=3", "http://x/news/a/"),
+        ("http://x/news/a/?replytocom=7#respond", "http://x/news/a/"),
+        ("http://x/node/5?page=1", "http://x/node/5"),
+        (
+            "http://x/viewtopic.php?t=9&start=20",
+            "http://x/viewtopic.php?t=9",
+        ),
+        ("http://x/news/a/", "http://x/news/a/"),
+    ];
+    for (input, want) in cases {
+        let got = article_key(&Url::parse(input).unwrap());
+        assert_eq!(got.as_str(), want, "{input}");
+    }
+}
+
+#[test]
+fn page_links() {
+    let html = r##"<html><body><article><p><a href="/news/b/">Other story</a></p></article>
+    <div id="comments"><nav class="comment-navigation">
+    <a href="/news/a/comment-page-1/#comments" rel="prev">&laquo; Older Comments</a>
+    <a href="/news/a/comment-page-3/#comments" rel="next">Newer Comments &raquo;</a></nav>
+    <a href="?replytocom=5#respond">Reply</a>
+    <ul class="pager"><li><a href="/news/a/?cpage=4">4</a></li></ul></div>
+    <a href="https://elsewhere.example/news/a/comment-page-5/">off-site</a></body></html>"##;
+    let doc = Html::parse_document(html);
+    let url = Url::parse("http://x/news/a/comment-page-2/").unwrap();
+    let links: Vec<String> = comment_page_links(&doc, &url)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        links,
+        [
+            "http://x/news/a/comment-page-1/",
+            "http://x/news/a/comment-page-3/",
+            "http://x/news/a/?cpage=4"
+        ]
+    );
+}
+
+#[test]
+fn junk_never_panics() {
+    let now = chrono::Utc::now();
+    let url = Url::parse("http://x/").unwrap();
+    for junk in [
+        "",
+        "<",
+        "<<<>>>",
+        "\u{0}\u{1}binary\u{ff}",
+        "<ol class=commentlist><li class=comment><li class=comment>",
+        "<div id=disqus_thread><li class=post id=post-><div class=post-message>",
+    ] {
+        let doc = Html::parse_document(junk);
+        let _ = super::extract_comments(&doc, &url, now);
+        let _ = crate::extract::article::try_extract_article(&doc, &url, now);
+        let _ = comment_page_links(&doc, &url);
+    }
+}
