@@ -160,7 +160,7 @@ pub fn try_extract_article(
             norm(attr_of(
                 doc,
                 "[itemprop=datePublished]",
-                &["content", "datetime"],
+                &["content", "datetime", "title"],
             ))
         })
         .or_else(|| first_article_time(doc, captured_at))
@@ -337,7 +337,7 @@ fn first_article_time(doc: &Html, now: DateTime<Utc>) -> Option<String> {
         "article time[datetime], .byline time[datetime], main time[datetime], time[datetime]",
     )
     .into_iter()
-    .filter(|t| !in_comments(*t) && !boilerplate_ancestor(*t))
+    .filter(|t| !in_comments(*t) && !aside_ancestor(*t))
     .find_map(|t| {
         t.value()
             .attr("datetime")
@@ -372,7 +372,11 @@ fn tags(doc: &Html, ld: Option<&Value>) -> Vec<String> {
 // ---- main text ----
 
 /// Containers that sites use for the article body, most specific first.
-const ROOTS: &str = "[itemprop=articleBody], .entry-content, .post-content, .article-body, .article__body, .article-content, .story-body, .field--name-body, .field-name-body, .post-body, #article-body, .node__content";
+const ROOTS: &[&str] = &[
+    "[itemprop~=articleBody]", ".entry-content", ".post-content", ".article-body", ".article__body",
+    ".article-content", ".story-body", ".field--name-body", ".field-name-body", ".post-body",
+    "#article-body", ".node__content",
+];
 
 /// Class/id tokens of things in or around articles that are not the article's text.
 static BOILER: LazyLock<Regex> = LazyLock::new(|| {
@@ -395,9 +399,20 @@ fn boilerplate_ancestor(e: ElementRef<'_>) -> bool {
     })
 }
 
+/// Inside a sidebar, navigation or a list of other stories (their dates are not ours).
+fn aside_ancestor(e: ElementRef<'_>) -> bool {
+    static OTHER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(.*[-_])?(related|teasers?|widget|sidebar|recommended|more-stories)([-_].*)?$")
+            .unwrap_or_else(|e| panic!("built-in regex: {e}"))
+    });
+    e.ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| matches!(a.value().name(), "aside" | "nav" | "footer") || marked(a, &OTHER))
+}
+
 fn in_comments(e: ElementRef<'_>) -> bool {
     let s = comments::sel(
-        "#comments, .comments, .comment, .comments-area, #disqus_thread, .comment-thread, li.post, .commentlist, .comment-list",
+        "#comments, .comments, .comment, .comments-area, #disqus_thread, .comment-thread, li.post, .commentlist, .comment-list, [itemtype$='schema.org/Comment']",
     );
     e.ancestors()
         .filter_map(ElementRef::wrap)
@@ -405,8 +420,9 @@ fn in_comments(e: ElementRef<'_>) -> bool {
 }
 
 fn content_root(doc: &Html) -> Option<ElementRef<'_>> {
-    let known = doc_all(doc, ROOTS)
-        .into_iter()
+    let known = ROOTS
+        .iter()
+        .flat_map(|css| doc_all(doc, css))
         .filter(|e| !in_comments(*e) && !boilerplate_ancestor(*e))
         .find(|e| {
             paragraphs(*e, &boilerplate)

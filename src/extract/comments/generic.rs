@@ -33,6 +33,16 @@ const CONTROLS: &[&str] = &[
     "quote",
 ];
 
+/// "Reply", "Reply · Like": nothing but control words.
+fn all_controls(t: &str) -> bool {
+    let words: Vec<String> = t
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    !words.is_empty() && words.iter().all(|w| CONTROLS.contains(&w.as_str()))
+}
+
 fn signature(e: ElementRef<'_>) -> Option<(String, String)> {
     let class = e.value().attr("class")?.trim();
     (!class.is_empty()).then(|| (e.value().name().to_owned(), class.to_owned()))

@@ -31,7 +31,7 @@ fn microdata(doc: &Html, ctx: &Ctx<'_>) -> Option<Vec<Comment>> {
     let id_of = |e: ElementRef<'_>| {
         e.value()
             .id()
-            .map(short_id)
+            .map(str::to_owned)
             .or_else(|| first(e, "[itemprop=identifier]").map(|i| super::text(i)))
     };
     let mut out = Vec::new();
