@@ -23,7 +23,10 @@ use warcrow::extract::comments::paging::{article_key, comment_page_links, merge_
 
 fn tokens(s: &str) -> HashMap<String, usize> {
     let mut bag = HashMap::new();
-    for t in s.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+    for t in s
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+    {
         *bag.entry(t.to_lowercase()).or_insert(0) += 1;
     }
     bag
@@ -36,10 +39,25 @@ fn prf(got: &str, want: &str) -> (f64, f64, f64) {
     if gn == 0 && wn == 0 {
         return (1.0, 1.0, 1.0);
     }
-    let common: usize = g.iter().map(|(t, n)| (*n).min(*w.get(t).unwrap_or(&0))).sum();
-    let p = if gn == 0 { 0.0 } else { common as f64 / gn as f64 };
-    let r = if wn == 0 { 0.0 } else { common as f64 / wn as f64 };
-    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    let common: usize = g
+        .iter()
+        .map(|(t, n)| (*n).min(*w.get(t).unwrap_or(&0)))
+        .sum();
+    let p = if gn == 0 {
+        0.0
+    } else {
+        common as f64 / gn as f64
+    };
+    let r = if wn == 0 {
+        0.0
+    } else {
+        common as f64 / wn as f64
+    };
+    let f = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
     (p, r, f)
 }
 
@@ -152,9 +170,14 @@ fn fixture_cases() -> Vec<Case> {
     names
         .into_iter()
         .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().replace(".expected.json", "");
+            let name = p
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace(".expected.json", "");
             let want: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            let html = std::fs::read_to_string(fixtures_dir().join(format!("{name}.html"))).unwrap();
+            let html =
+                std::fs::read_to_string(fixtures_dir().join(format!("{name}.html"))).unwrap();
             Case { name, html, want }
         })
         .collect()
@@ -163,9 +186,14 @@ fn fixture_cases() -> Vec<Case> {
 const DEMO_HOST: &str = "gazette.example";
 
 fn demo_get(path: &str) -> String {
-    let req = http::Request::get(path).header("host", DEMO_HOST).body(()).unwrap();
+    let req = http::Request::get(path)
+        .header("host", DEMO_HOST)
+        .body(())
+        .unwrap();
     let body = warcrow::demo::respond(&req).into_body();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let bytes = rt.block_on(body.collect()).unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
@@ -192,9 +220,23 @@ fn demo_cases() -> Vec<Case> {
         assert_eq!(meta.title, a.title);
         for (i, path) in meta.comment_pages.iter().enumerate() {
             let mut comments = Vec::new();
-            demo_comments(a.comment_pages.get(i).copied().unwrap_or(&[]), None, &mut comments);
-            let ids: Vec<String> = comments.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
-            let want_ids: Vec<String> = meta.comment_ids.get(i).cloned().unwrap_or_default().iter().map(u32::to_string).collect();
+            demo_comments(
+                a.comment_pages.get(i).copied().unwrap_or(&[]),
+                None,
+                &mut comments,
+            );
+            let ids: Vec<String> = comments
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect();
+            let want_ids: Vec<String> = meta
+                .comment_ids
+                .get(i)
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(u32::to_string)
+                .collect();
             assert_eq!(ids, want_ids);
             cases.push(Case {
                 name: format!("demo{}", path.replace('/', "_")),
@@ -234,12 +276,23 @@ fn extraction_quality() {
         let got = run(case);
         let s = score(got.as_ref(), &case.want);
         failed.extend(failures(&case.name, &s, &case.want));
-        std::fs::write(dir.join("pages").join(format!("{}.html", case.name)), &case.html).unwrap();
+        std::fs::write(
+            dir.join("pages").join(format!("{}.html", case.name)),
+            &case.html,
+        )
+        .unwrap();
         dump.push(json!({ "name": case.name, "expected": case.want, "got": got }));
         table.insert(case.name.clone(), s);
     }
-    std::fs::write(dir.join("ours.json"), serde_json::to_string_pretty(&dump).unwrap()).unwrap();
-    println!("{}", serde_json::to_string_pretty(&Value::Object(table)).unwrap());
+    std::fs::write(
+        dir.join("ours.json"),
+        serde_json::to_string_pretty(&dump).unwrap(),
+    )
+    .unwrap();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&Value::Object(table)).unwrap()
+    );
     assert!(failed.is_empty(), "below minimum:\n{}", failed.join("\n"));
 }
 
@@ -252,9 +305,15 @@ fn demo_comment_pages_link_and_merge() {
             let url = Url::parse(&format!("{base}{path}")).unwrap();
             let doc = Html::parse_document(&demo_get(path));
             assert_eq!(article_key(&url).path(), meta.path);
-            let links: Vec<String> = comment_page_links(&doc, &url).iter().map(|u| u.path().to_owned()).collect();
+            let links: Vec<String> = comment_page_links(&doc, &url)
+                .iter()
+                .map(|u| u.path().to_owned())
+                .collect();
             for l in &links {
-                assert!(meta.comment_pages.contains(l), "{path}: stray comment link {l}");
+                assert!(
+                    meta.comment_pages.contains(l),
+                    "{path}: stray comment link {l}"
+                );
             }
             if meta.comment_pages.len() > 1 {
                 assert!(!links.is_empty(), "{path}: no comment page links");
@@ -281,7 +340,10 @@ fn non_html_and_huge_pages_give_reasons() {
     let url = Url::parse("http://x.example/a/").unwrap();
     let now = Utc::now();
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-    assert!(matches!(extract_article_from_bytes(png, Some("image/png"), None, &url, now), Err(ExtractError::NotHtml)));
+    assert!(matches!(
+        extract_article_from_bytes(png, Some("image/png"), None, &url, now),
+        Err(ExtractError::NotHtml)
+    ));
     let bad = extract_article_from_bytes(b"xx", Some("text/html"), Some("gzip"), &url, now);
     assert!(matches!(bad, Err(ExtractError::Decode(_))), "{bad:?}");
     let mut huge = String::from("<html><body><article>");

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::comments::{self, Comment, Ctx, collapse, doc_all, marked, paragraphs, text};
+use super::comments::{self, Comment, Ctx, collapse, doc_all, first, marked, paragraphs, text};
 use super::dates::normalize_date;
 
 /// One article page, JSON-serialisable.
@@ -106,10 +106,10 @@ pub fn try_extract_article(
         )
         .is_empty();
     let root = match &forum {
-        Some((content, _, _)) => Some(*content),
+        Some((content, _, _)) => Some((*content, false)),
         None => content_root(doc),
     };
-    let Some(root) = root else {
+    let Some((root, by_density)) = root else {
         return Err(ExtractError::NotArticle("no main text"));
     };
     if !declared && is_listing(doc) {
@@ -117,7 +117,16 @@ pub fn try_extract_article(
             "a list of teasers, not an article",
         ));
     }
-    let paras = paragraphs(root, &boilerplate);
+    // Without a known container the root is only "where the paragraphs are": its other
+    // children (bylines, share rows) are dropped unless they hold paragraphs themselves.
+    let loose = |e: ElementRef<'_>| {
+        boilerplate(e)
+            || (by_density
+                && e.parent().is_some_and(|p| p.id() == root.id())
+                && matches!(e.value().name(), "div" | "span" | "section")
+                && first(e, "p").is_none())
+    };
+    let paras = paragraphs(root, &loose);
     let text = paras.join("\n\n");
     let min = if declared {
         MIN_TEXT_DECLARED
@@ -373,9 +382,18 @@ fn tags(doc: &Html, ld: Option<&Value>) -> Vec<String> {
 
 /// Containers that sites use for the article body, most specific first.
 const ROOTS: &[&str] = &[
-    "[itemprop~=articleBody]", ".entry-content", ".post-content", ".article-body", ".article__body",
-    ".article-content", ".story-body", ".field--name-body", ".field-name-body", ".post-body",
-    "#article-body", ".node__content",
+    "[itemprop~=articleBody]",
+    ".entry-content",
+    ".post-content",
+    ".article-body",
+    ".article__body",
+    ".article-content",
+    ".story-body",
+    ".field--name-body",
+    ".field-name-body",
+    ".post-body",
+    "#article-body",
+    ".node__content",
 ];
 
 /// Class/id tokens of things in or around articles that are not the article's text.
@@ -402,8 +420,10 @@ fn boilerplate_ancestor(e: ElementRef<'_>) -> bool {
 /// Inside a sidebar, navigation or a list of other stories (their dates are not ours).
 fn aside_ancestor(e: ElementRef<'_>) -> bool {
     static OTHER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^(.*[-_])?(related|teasers?|widget|sidebar|recommended|more-stories)([-_].*)?$")
-            .unwrap_or_else(|e| panic!("built-in regex: {e}"))
+        Regex::new(
+            r"(?i)^(.*[-_])?(related|teasers?|widget|sidebar|recommended|more-stories)([-_].*)?$",
+        )
+        .unwrap_or_else(|e| panic!("built-in regex: {e}"))
     });
     e.ancestors()
         .filter_map(ElementRef::wrap)
@@ -419,7 +439,8 @@ fn in_comments(e: ElementRef<'_>) -> bool {
         .any(|a| s.matches(&a))
 }
 
-fn content_root(doc: &Html) -> Option<ElementRef<'_>> {
+/// The content root and whether it was found by paragraph density (no known container).
+fn content_root(doc: &Html) -> Option<(ElementRef<'_>, bool)> {
     let known = ROOTS
         .iter()
         .flat_map(|css| doc_all(doc, css))
@@ -431,7 +452,9 @@ fn content_root(doc: &Html) -> Option<ElementRef<'_>> {
                 .sum::<usize>()
                 >= MIN_TEXT_DECLARED
         });
-    known.or_else(|| densest(doc))
+    known
+        .map(|k| (k, false))
+        .or_else(|| densest(doc).map(|d| (d, true)))
 }
 
 /// The element whose direct `<p>` children hold the most text outside boilerplate.
@@ -457,10 +480,19 @@ fn densest(doc: &Html) -> Option<ElementRef<'_>> {
 
 /// Front pages, sections and tag lists: several linked headlines or teaser articles.
 fn is_listing(doc: &Html) -> bool {
-    let teasers = doc_all(doc, "article").len() >= 3 || doc_all(doc, ".teaser").len() >= 3;
+    // Comments are often `<article>`s too; only top-level ones outside comments count.
+    let outer = |e: &ElementRef<'_>| {
+        !in_comments(*e)
+            && !e
+                .ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|a| a.value().name() == "article")
+    };
+    let teasers = doc_all(doc, "article").iter().filter(|e| outer(e)).count() >= 3
+        || doc_all(doc, ".teaser").len() >= 3;
     let headlines = doc_all(doc, "h2 a, h3 a")
         .into_iter()
-        .filter(|a| !boilerplate_ancestor(*a))
+        .filter(|a| !boilerplate_ancestor(*a) && !in_comments(*a))
         .count();
     teasers || headlines >= 4
 }

@@ -128,8 +128,11 @@ pub(crate) fn sel(css: &str) -> Selector {
     Selector::parse(css).unwrap_or_else(|_| panic!("bad built-in selector {css}"))
 }
 
+/// The first match of the first alternative of `css` (comma-separated, in priority order)
+/// that matches at all.
 pub(crate) fn first<'a>(el: ElementRef<'a>, css: &str) -> Option<ElementRef<'a>> {
-    el.select(&sel(css)).next()
+    css.split(',')
+        .find_map(|alt| el.select(&sel(alt.trim())).next())
 }
 
 pub(crate) fn doc_all<'a>(doc: &'a Html, css: &str) -> Vec<ElementRef<'a>> {
@@ -219,7 +222,7 @@ pub(crate) fn paragraphs(
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut budget = WALK_BUDGET;
-    walk(root, skip, &mut out, &mut cur, &mut budget, true);
+    walk(root, skip, &mut out, &mut cur, &mut budget);
     flush(&mut out, &mut cur);
     out
 }
@@ -238,7 +241,6 @@ fn walk(
     out: &mut Vec<String>,
     cur: &mut String,
     budget: &mut usize,
-    is_root: bool,
 ) {
     for child in el.children() {
         if *budget == 0 {
@@ -252,7 +254,7 @@ fn walk(
                     continue;
                 };
                 let name = e.name();
-                if never_text(name) || (!is_root && skip(child_el)) {
+                if never_text(name) || skip(child_el) {
                     // A skipped element still separates the words around it.
                     cur.push(' ');
                     continue;
@@ -261,7 +263,7 @@ fn walk(
                 if block {
                     flush(out, cur);
                 }
-                walk(child_el, skip, out, cur, budget, false);
+                walk(child_el, skip, out, cur, budget);
                 if block {
                     flush(out, cur);
                 } else {
@@ -296,6 +298,11 @@ pub(crate) fn comment_text(el: ElementRef<'_>, nested: &Selector) -> String {
 /// `data-timestamp`/`title` attributes, then the visible text of the element.
 pub(crate) fn date_in(el: ElementRef<'_>, ctx: &Ctx<'_>) -> Option<String> {
     let norm = |s: &str| normalize_date(s, ctx.captured_at);
+    for attr in ["datetime", "content", "data-datetime", "title"] {
+        if let Some(d) = el.value().attr(attr).and_then(norm) {
+            return Some(d);
+        }
+    }
     for cand in el.select(&sel(
         "time, abbr, [itemprop=dateCreated], [itemprop=datePublished], [title], [data-datetime]",
     )) {

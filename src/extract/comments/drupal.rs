@@ -15,13 +15,14 @@ pub fn extract(doc: &Html, ctx: &Ctx<'_>) -> Option<Vec<Comment>> {
     let wrapper = doc_all(doc, WRAPPERS).into_iter().next()?;
     let item = sel("article.comment, div.comment, article.js-comment");
     let items: Vec<ElementRef<'_>> = wrapper.select(&item).collect();
-    let drupalish = !items.is_empty() && items.iter().all(|c| {
-        first(
+    let drupalish = !items.is_empty()
+        && items.iter().all(|c| {
+            first(
             *c,
             ".comment__content, .field--name-comment-body, .content, .submitted, .comment__meta",
         )
         .is_some()
-    });
+        });
     if !drupalish {
         return None;
     }

@@ -157,8 +157,7 @@ pub fn extract(doc: &Html, ctx: &Ctx<'_>) -> Option<Vec<Comment>> {
             }
             let t = collapse(&text(e));
             t.chars().count() <= 40
-                && (date_in_text(&t, ctx).is_some()
-                    || CONTROLS.contains(&t.to_lowercase().as_str()))
+                && (date_in_text(&t, ctx).is_some() || all_controls(&t))
                 && !matches!(e.value().name(), "p")
         };
         let parent = b
