@@ -411,10 +411,13 @@ fn boilerplate(e: ElementRef<'_>) -> bool {
 }
 
 fn boilerplate_ancestor(e: ElementRef<'_>) -> bool {
-    e.ancestors().filter_map(ElementRef::wrap).any(|a| {
-        matches!(a.value().name(), "aside" | "nav" | "footer")
-            || marked(a, &BOILER) && !matches!(a.value().name(), "body" | "html")
-    })
+    e.ancestors()
+        .take(crate::extract::comments::MAX_DEPTH)
+        .filter_map(ElementRef::wrap)
+        .any(|a| {
+            matches!(a.value().name(), "aside" | "nav" | "footer")
+                || marked(a, &BOILER) && !matches!(a.value().name(), "body" | "html")
+        })
 }
 
 /// Inside a sidebar, navigation or a list of other stories (their dates are not ours).
@@ -426,6 +429,7 @@ fn aside_ancestor(e: ElementRef<'_>) -> bool {
         .unwrap_or_else(|e| panic!("built-in regex: {e}"))
     });
     e.ancestors()
+        .take(crate::extract::comments::MAX_DEPTH)
         .filter_map(ElementRef::wrap)
         .any(|a| matches!(a.value().name(), "aside" | "nav" | "footer") || marked(a, &OTHER))
 }
@@ -435,6 +439,7 @@ fn in_comments(e: ElementRef<'_>) -> bool {
         "#comments, .comments, .comment, .comments-area, #disqus_thread, .comment-thread, li.post, .commentlist, .comment-list, [itemtype$='schema.org/Comment']",
     );
     e.ancestors()
+        .take(crate::extract::comments::MAX_DEPTH)
         .filter_map(ElementRef::wrap)
         .any(|a| s.matches(&a))
 }
@@ -485,6 +490,7 @@ fn is_listing(doc: &Html) -> bool {
         !in_comments(*e)
             && !e
                 .ancestors()
+                .take(crate::extract::comments::MAX_DEPTH)
                 .filter_map(ElementRef::wrap)
                 .any(|a| a.value().name() == "article")
     };

@@ -101,6 +101,10 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// How far up the tree any "is this inside X" question looks: real pages nest a few dozen
+/// levels, and a cap keeps malformed, absurdly deep pages from costing depth × nodes.
+pub const MAX_DEPTH: usize = 256;
+
 /// A page never yields more comments than this (work cap for huge threads).
 pub const MAX_COMMENTS: usize = 5000;
 
@@ -379,6 +383,7 @@ pub(crate) fn parent_id(
     id_of: &dyn Fn(ElementRef<'_>) -> Option<String>,
 ) -> Option<String> {
     el.ancestors()
+        .take(crate::extract::comments::MAX_DEPTH)
         .filter_map(ElementRef::wrap)
         .find(|a| item.matches(a))
         .and_then(id_of)

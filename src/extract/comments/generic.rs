@@ -50,6 +50,7 @@ fn signature(e: ElementRef<'_>) -> Option<(String, String)> {
 
 fn excluded(e: ElementRef<'_>) -> bool {
     e.ancestors()
+        .take(crate::extract::comments::MAX_DEPTH)
         .filter_map(ElementRef::wrap)
         .chain(std::iter::once(e))
         .any(|a| {
@@ -162,6 +163,7 @@ pub fn extract(doc: &Html, ctx: &Ctx<'_>) -> Option<Vec<Comment>> {
         };
         let parent = b
             .ancestors()
+            .take(crate::extract::comments::MAX_DEPTH)
             .filter_map(ElementRef::wrap)
             .find_map(|a| blocks.iter().position(|o| o.id() == a.id()))
             .and_then(|p| ids.get(p).cloned());

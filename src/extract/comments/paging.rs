@@ -27,6 +27,7 @@ pub fn comment_page_links(doc: &Html, url: &Url) -> Vec<Url> {
     let in_section = |a: ElementRef<'_>| {
         let s = super::sel(SECTIONS);
         a.ancestors()
+            .take(crate::extract::comments::MAX_DEPTH)
             .filter_map(ElementRef::wrap)
             .any(|x| s.matches(&x))
     };
@@ -43,9 +44,13 @@ pub fn comment_page_links(doc: &Html, url: &Url) -> Vec<Url> {
         {
             continue;
         }
+        // Every page of an article's comments maps to the article: others are not ours.
+        if article_key(&target) != here {
+            continue;
+        }
         let label = text(a).to_lowercase();
         let rel = a.value().attr("rel").unwrap_or("");
-        let by_url = page_number(&target).is_some() && article_key(&target) == here;
+        let by_url = page_number(&target).is_some();
         let by_words = (label.contains("older comments") || label.contains("newer comments"))
             || (in_section(a) && (rel.contains("next") || rel.contains("prev")));
         let pager_param = in_section(a)

@@ -39,6 +39,7 @@ fn microdata(doc: &Html, ctx: &Ctx<'_>) -> Option<Vec<Comment>> {
         // Properties of this comment only, not of its nested replies.
         let own = |e: ElementRef<'_>| {
             e.ancestors()
+                .take(crate::extract::comments::MAX_DEPTH)
                 .filter_map(ElementRef::wrap)
                 .find(|a| item.matches(a))
                 .is_some_and(|a| a.id() == c.id())

@@ -80,3 +80,56 @@ fn junk_never_panics() {
         let _ = comment_page_links(&doc, &url);
     }
 }
+
+#[test]
+fn drupal_and_phpbb_pagers() {
+    let html = r#"<section class="comment-wrapper"><nav class="pager"><a href="/node/5?page=1">2</a><a href="/node/5?page=2" rel="next">Next</a></nav></section>
+    <div class="pagination"><a href="./viewtopic.php?t=9&amp;start=20">2</a></div>
+    <nav><a href="/node/6?page=1">Other node, not in a comment pager</a></nav>"#;
+    let doc = Html::parse_document(html);
+    let node = Url::parse("http://x/node/5").unwrap();
+    let links: Vec<String> = comment_page_links(&doc, &node)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(links, ["http://x/node/5?page=1", "http://x/node/5?page=2"]);
+    let topic = Url::parse("http://x/viewtopic.php?t=9").unwrap();
+    let links: Vec<String> = comment_page_links(&doc, &topic)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(links, ["http://x/viewtopic.php?t=9&start=20"]);
+}
+
+#[test]
+fn merge_dedupes_and_threads() {
+    use super::paging::merge_comment_pages;
+    use super::{Comment, CommentKind};
+    use crate::extract::article::Article;
+    let c = |id: &str, parent: Option<&str>| Comment {
+        id: id.into(),
+        author: None,
+        author_url: None,
+        published: None,
+        text: id.into(),
+        parent: parent.map(Into::into),
+        kind: CommentKind::Comment,
+    };
+    let page = |url: &str, cs: Vec<Comment>| Article {
+        url: url.into(),
+        text: "body".into(),
+        comments: cs,
+        ..Article::default()
+    };
+    let merged = merge_comment_pages(vec![
+        page(
+            "http://x/a/comment-page-2/",
+            vec![c("3", None), c("4", Some("1")), c("2", Some("1"))],
+        ),
+        page("http://x/a/", vec![c("1", None), c("2", Some("1"))]),
+    ]);
+    assert_eq!(merged.url, "http://x/a/");
+    let ids: Vec<&str> = merged.comments.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "4", "3"]);
+    assert_eq!(merge_comment_pages(Vec::new()), Article::default());
+}

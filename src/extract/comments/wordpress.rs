@@ -31,6 +31,7 @@ pub fn extract(doc: &Html, ctx: &Ctx<'_>) -> Option<Vec<Comment>> {
         // A list nested in another list's item is reached through the outer one.
         if list
             .ancestors()
+            .take(crate::extract::comments::MAX_DEPTH)
             .filter_map(ElementRef::wrap)
             .any(|a| item.matches(&a))
         {
