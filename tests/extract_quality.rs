@@ -356,3 +356,17 @@ fn non_html_and_huge_pages_give_reasons() {
     let r = try_extract_article(&Html::parse_document(&front), &url, now);
     assert!(matches!(r, Err(ExtractError::NotArticle(_))), "{r:?}");
 }
+
+#[test]
+fn later_forum_page_is_all_replies() {
+    let html = std::fs::read_to_string(fixtures_dir().join("phpbb-thread.html")).unwrap();
+    let url = Url::parse("https://bees.example/forum/viewtopic.php?t=812&start=4").unwrap();
+    let got = try_extract_article(&Html::parse_document(&html), &url, Utc::now()).unwrap();
+    assert!(got.text.is_empty());
+    let ids: Vec<&str> = got.comments.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["4409", "4412", "4415", "4420"]);
+    assert_eq!(
+        article_key(&url).as_str(),
+        "https://bees.example/forum/viewtopic.php?t=812"
+    );
+}

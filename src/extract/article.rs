@@ -97,7 +97,10 @@ pub fn try_extract_article(
     let ctx = Ctx { url, captured_at };
     let ld = json_ld(doc).into_iter().find(is_article_ld);
     let forum = comments::opening_post(doc, url);
-    let declared = ld.is_some()
+    // A later page of a forum topic has replies only; its text is on the first page.
+    let replies_only = comments::replies_only(doc, url);
+    let declared = replies_only
+        || ld.is_some()
         || forum.is_some()
         || meta(doc, "og:type").is_some_and(|t| t == "article")
         || !doc_all(
@@ -127,13 +130,17 @@ pub fn try_extract_article(
                 && first(e, "p").is_none())
     };
     let paras = paragraphs(root, &loose);
-    let text = paras.join("\n\n");
+    let text = if replies_only {
+        String::new()
+    } else {
+        paras.join("\n\n")
+    };
     let min = if declared {
         MIN_TEXT_DECLARED
     } else {
         MIN_TEXT
     };
-    if text.chars().count() < min {
+    if !replies_only && text.chars().count() < min {
         return Err(ExtractError::NotArticle("too little main text"));
     }
     let s = |v: &Option<Value>, k: &str| ld_str(v.as_ref(), k);
@@ -142,12 +149,12 @@ pub fn try_extract_article(
         .or_else(|| {
             doc_all(doc, "h1, h2.topic-title, h3.post-title")
                 .first()
-                .map(|h| text_of(*h))
+                .map(|h| comments::text(*h))
         })
         .or_else(|| {
             doc_all(doc, "title")
                 .first()
-                .map(|t| strip_site(&text_of(*t)))
+                .map(|t| strip_site(&comments::text(*t)))
         })
         .filter(|t| !t.is_empty());
     let mut authors = ld
@@ -304,10 +311,6 @@ fn attr_of(doc: &Html, css: &str, attrs: &[&str]) -> Option<String> {
         .iter()
         .find_map(|a| el.value().attr(a))
         .map(|s| s.trim().to_owned())
-}
-
-fn text_of(e: ElementRef<'_>) -> String {
-    text(e)
 }
 
 /// "Headline — Site Name" → "Headline".

@@ -26,7 +26,7 @@ use url::Url;
 
 use super::dates::normalize_date;
 
-pub use forum::opening_post;
+pub use forum::{opening_post, replies_only};
 
 /// What kind of entry a comment list item is; WordPress lists pings among comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -27,6 +27,11 @@ fn is_forum(doc: &Html) -> bool {
         .any(|p| first(*p, ".postbody").is_some())
 }
 
+/// Whether `doc` is a later page of a forum topic: replies only, no opening post.
+pub fn replies_only(doc: &Html, url: &url::Url) -> bool {
+    later_page(url) && is_forum(doc)
+}
+
 /// The opening post's content element, when `doc` is the first page of a forum topic.
 pub fn opening_post<'a>(
     doc: &'a Html,
