@@ -69,7 +69,8 @@ pub struct Rule {
     pub extract: fn(&Html, &Ctx<'_>) -> Option<Vec<Comment>>,
 }
 
-/// Most specific first: structured data, then named platforms, then the generic fallback.
+/// Named platforms first (their markup is unambiguous and carries threading), then
+/// schema.org microdata / JSON-LD, then the generic fallback.
 pub const RULES: &[Rule] = &[
     Rule {
         name: "wordpress",

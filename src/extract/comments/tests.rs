@@ -133,3 +133,31 @@ fn merge_dedupes_and_threads() {
     assert_eq!(ids, ["1", "2", "4", "3"]);
     assert_eq!(merge_comment_pages(Vec::new()), Article::default());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Tag soup built from the markup the rules look for never panics any extractor.
+    #[test]
+    fn tag_soup_never_panics(parts in proptest::collection::vec(0usize..12, 0..60), words in "[a-z0-9 :]{0,40}") {
+        const BITS: [&str; 12] = [
+            "<ol class=commentlist>", "<li class=comment id=comment-7>", "<ol class=children>",
+            "<div id=disqus_thread><li class=post id=post-1><div class=post-message>",
+            "<section class=comment-wrapper><article class=comment><div class=content>",
+            "<div class=post id=p3><div class=postbody><div class=content>",
+            "<div itemscope itemtype=https://schema.org/Comment><span itemprop=text>",
+            "<time datetime=2024-01-01>", "</div>", "</li></ol>", "<p>", "<a href=?cpage=2>",
+        ];
+        let mut html = String::new();
+        for p in parts {
+            html.push_str(BITS[p]);
+            html.push_str(&words);
+        }
+        let doc = Html::parse_document(&html);
+        let url = Url::parse("http://x/a/?start=3").unwrap();
+        let now = chrono::Utc::now();
+        let _ = super::extract_comments(&doc, &url, now);
+        let _ = crate::extract::article::try_extract_article(&doc, &url, now);
+        let _ = comment_page_links(&doc, &url);
+        let _ = crate::extract::dates::normalize_date(&words, now);
+    }
+}
