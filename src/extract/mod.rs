@@ -4,10 +4,18 @@
 //!   on the decoded size so a gzip bomb costs nothing.
 //! * [`links`] walks a parsed HTML document once and returns every link with its role.
 //! * [`css`] finds `url()` and `@import` in stylesheets and `style` attributes.
+//! * [`article`] turns a parsed article page into an [`article::Article`]: metadata, main
+//!   text and reader comments, or a reason why the page is not an article.
+//! * [`comments`] owns the comment record, the per-platform comment rules and comment-page
+//!   pagination ([`comments::paging`]).
+//! * [`dates`] normalises machine, human and relative dates to ISO 8601.
 //!
 //! Nothing here does I/O; every function is table-tested beside its code.
 
+pub mod article;
+pub mod comments;
 pub mod css;
+pub mod dates;
 pub mod decode;
 pub mod links;
 
