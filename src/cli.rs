@@ -36,6 +36,9 @@ pub enum Command {
         /// Output folder [default: ./crawls/<crawl-id>/].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Also package the crawl as DIR/<crawl-name>.wacz (WACZ 1.1.1) when it ends.
+        #[arg(long)]
+        wacz: bool,
         /// No progress line on stderr.
         #[arg(long, short)]
         quiet: bool,
@@ -86,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             seeds,
             config,
             out,
+            wacz,
             quiet,
         } => {
             // Validate everything before starting; report every problem at once.
@@ -106,6 +110,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let summary = crawl_to(config, seeds, out, quiet).await?;
             print_summary(&summary);
+            if wacz {
+                package_wacz(&summary)?;
+            }
             Ok(exit_code(&summary))
         }
         Command::Demo { out, quiet } => {
@@ -119,6 +126,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             site.shutdown().await;
             let summary = summary?;
             print_summary(&summary);
+            package_wacz(&summary)?;
             println!(
                 "\nCheck the WARCs with a tool we did not write, e.g.:\n  \
                  pip install warcio && warcio check {}",
@@ -152,6 +160,14 @@ async fn crawl_to(
         progress: !quiet,
     };
     Ok(crawl::run(config, seeds, opts).await?)
+}
+
+/// Package a finished crawl as a WACZ next to its files.
+fn package_wacz(summary: &CrawlSummary) -> anyhow::Result<()> {
+    let path = crate::archive::wacz::package(&summary.out_dir, None)
+        .context("the crawl is complete, but packaging it as WACZ failed")?;
+    println!("  WACZ:     {} (open it in ReplayWeb.page)", path.display());
+    Ok(())
 }
 
 fn exit_code(summary: &CrawlSummary) -> u8 {

@@ -79,6 +79,9 @@ async fn crawl_of_the_test_site_replays_in_pywb() {
         .collect();
     // Gone before replay starts: whatever replays comes from the archive.
     site.shutdown().await;
+    // Replay the WACZ package (WARCs + our index), as a user loading it would.
+    let wacz = warcrow::archive::wacz::package(out.path(), None).unwrap();
+    assert!(wacz.exists());
     let crawled = t0.elapsed();
 
     let t1 = Instant::now();
@@ -173,5 +176,50 @@ async fn crawl_of_the_test_site_replays_in_pywb() {
     assert_eq!(
         count(&replay, "revisits", "replayed"),
         count(&replay, "revisits", "records")
+    );
+}
+
+/// The README's main job: `warcrow demo` writes a WACZ, and that package replays in pywb.
+#[test]
+fn demo_wacz_replays_in_pywb() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("demo");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_warcrow"))
+        .args(["demo", "--quiet", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let archives = support::crawl_archives(&dir);
+    assert!(
+        archives
+            .iter()
+            .all(|a| a.extension().is_some_and(|e| e == "wacz")),
+        "the demo should have written a WACZ: {archives:?}"
+    );
+    let pywb = support::Pywb::start(&archives);
+    let replay = support::check_replay(&pywb, &dir);
+    drop(pywb);
+    let (pages, pages_ok) = (
+        count(&replay, "pages", "captured"),
+        count(&replay, "pages", "replayed"),
+    );
+    eprintln!("demo replay from WACZ: pages {pages_ok}/{pages}");
+    for part in ["pages", "redirects", "assets", "revisits"] {
+        assert!(
+            problems(&replay, part).is_empty(),
+            "{part} that do not replay:\n{}",
+            problems(&replay, part).join("\n")
+        );
+    }
+    assert_eq!(pages_ok, pages);
+    assert!(pages >= 40, "only {pages} demo pages captured");
+    assert_eq!(
+        count(&replay, "redirects", "replayed"),
+        count(&replay, "redirects", "captured")
     );
 }

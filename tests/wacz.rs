@@ -60,7 +60,8 @@ async fn crawl_and_index(root: &Path, name: &str) -> (PathBuf, String) {
     site.shutdown().await;
     assert_eq!(summary.exit_reason, "finished");
 
-    // `warcrow index` is someone else's; until it lands, the reference indexer stands in.
+    // The crawl wrote index.cdxj as it went; it must be what the reference indexer writes
+    // for the same WARCs, line for line.
     let warcs: Vec<PathBuf> = warc_files(&dir);
     let out = Command::new(venv_tool("cdxj-indexer"))
         .args(&warcs)
@@ -68,13 +69,19 @@ async fn crawl_and_index(root: &Path, name: &str) -> (PathBuf, String) {
         .arg("--dir-root")
         .arg(dir.join("warc"))
         .arg("-o")
-        .arg(dir.join("index.cdxj"))
+        .arg(root.join("reference.cdxj"))
         .output()
         .expect("run cdxj-indexer (scripts/test.sh installs it)");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = std::fs::read_to_string(dir.join("index.cdxj")).unwrap();
+    let reference = std::fs::read_to_string(root.join("reference.cdxj")).unwrap();
+    assert_eq!(
+        ours, reference,
+        "the crawl's live index differs from cdxj-indexer's"
     );
     (dir, seed.to_string())
 }
@@ -220,8 +227,13 @@ async fn wacz_of_a_crawl_validates_in_both_index_forms() {
     let cdxj_lines: Vec<&str> = cdxj.lines().collect();
     assert!(cdxj_lines.len() > 10);
 
-    // Default: a small index goes in as indexes/index.cdxj, the WACZ next to the crawl.
-    let plain = wacz::package(&dir, None).unwrap();
+    // A plain indexes/index.cdxj when asked for (the default is ZipNum, which pywb needs).
+    let plain_opts = PackageOptions {
+        zipnum_min_lines: usize::MAX,
+        zipnum_min_bytes: usize::MAX,
+        ..PackageOptions::default()
+    };
+    let plain = wacz::package_with(&dir, None, &plain_opts).unwrap();
     assert_eq!(plain, dir.join("site-crawl.wacz"));
     assert!(!dir.join("site-crawl.wacz.part").exists());
     validate(&plain);

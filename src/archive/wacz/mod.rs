@@ -54,8 +54,11 @@ pub struct PackageOptions {
 impl Default for PackageOptions {
     fn default() -> Self {
         PackageOptions {
-            zipnum_min_lines: 1000,
-            zipnum_min_bytes: 4 << 20,
+            // Always ZipNum: pywb 2.10's `wb-manager add --unpack-wacz` only loads indexes
+            // named *.cdx or *.cdx.gz and silently skips a WACZ with a plain index.cdxj.
+            // ReplayWeb.page reads either form.
+            zipnum_min_lines: 0,
+            zipnum_min_bytes: 0,
             zipnum_block_lines: 3000,
         }
     }
