@@ -528,7 +528,7 @@ mod tests {
     #[test]
     fn shipped_configs_are_valid_and_document_every_key() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-        for name in ["default.toml", "demo.toml"] {
+        for name in ["default.toml", "demo.toml", "bench.toml"] {
             let raw = RawConfig::load(&dir.join(name)).unwrap();
             raw.validate(name).unwrap();
         }
