@@ -265,6 +265,33 @@ pub(crate) fn host_header(url: &Url) -> String {
     }
 }
 
+/// An error and all its sources, "outer: inner: innermost", for one-line messages.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+/// Join body frames into one buffer; a single frame is returned as it is (no copy).
+pub(crate) fn concat_bytes(mut frames: Vec<Bytes>, len: usize) -> Bytes {
+    match frames.len() {
+        0 => Bytes::new(),
+        1 => frames.pop().unwrap_or_default(),
+        _ => {
+            let mut out = bytes::BytesMut::with_capacity(len);
+            for f in frames {
+                out.extend_from_slice(&f);
+            }
+            out.freeze()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono::Utc;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{HeaderMap, Version};
@@ -63,9 +63,9 @@ impl ReconstructedFetcher {
             ),
             None => builder.no_proxy(),
         };
-        let client = builder
-            .build()
-            .map_err(|e| FetchError::Other(format!("building HTTP client: {}", chain(&e))))?;
+        let client = builder.build().map_err(|e| {
+            FetchError::Other(format!("building HTTP client: {}", super::error_chain(&e)))
+        })?;
         Ok(Self {
             client,
             settings: settings.clone(),
@@ -122,7 +122,7 @@ impl Fetcher for ReconstructedFetcher {
                 }
                 Ok(Ok(None)) => break,
                 Ok(Err(e)) => {
-                    tracing::debug!(url = %req.url, error = %chain(&e), "body cut short");
+                    tracing::debug!(url = %req.url, error = %super::error_chain(&e), "body cut short");
                     truncated = Some(Truncation::Disconnect);
                     break;
                 }
@@ -145,7 +145,7 @@ impl Fetcher for ReconstructedFetcher {
         let duration = start.elapsed();
         // Dropping an unfinished response makes hyper close (not reuse) that connection.
         drop(resp);
-        let payload = concat(chunks, got as usize);
+        let payload = super::concat_bytes(chunks, got as usize);
         let (protocol, version_str) = match version {
             Version::HTTP_2 => (Protocol::H2, "HTTP/1.1"),
             Version::HTTP_10 => (Protocol::Http10, "HTTP/1.0"),
@@ -234,20 +234,6 @@ fn build_response_head(
     Bytes::from(out)
 }
 
-fn concat(mut chunks: Vec<Bytes>, len: usize) -> Bytes {
-    match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.pop().unwrap_or_default(),
-        _ => {
-            let mut out = BytesMut::with_capacity(len);
-            for c in chunks {
-                out.extend_from_slice(&c);
-            }
-            out.freeze()
-        }
-    }
-}
-
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A lookup failure, told apart from other connect errors by its type.
@@ -276,7 +262,7 @@ impl reqwest::dns::Resolve for TokioResolver {
 }
 
 fn map_reqwest_error(err: &reqwest::Error) -> FetchError {
-    let message = chain(err);
+    let message = super::error_chain(err);
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = src {
         if e.downcast_ref::<DnsFailure>().is_some() {
@@ -324,17 +310,6 @@ fn io_wraps_rustls(io: &std::io::Error) -> bool {
             .and_then(|io| io.get_ref());
     }
     false
-}
-
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono::Utc;
 use http::header::{HOST, HeaderName, HeaderValue};
 use http::{Request, Uri, Version};
@@ -181,7 +181,7 @@ impl Fetcher for WireFetcher {
         let (response_body, payload) = if chunked {
             let limit = truncated.map(|_| got);
             let body = raw_body.slice(..chunked_prefix_len(&raw_body, limit));
-            (body, concat(frames, got))
+            (body, super::concat_bytes(frames, got))
         } else {
             let body = raw_body.slice(..got.min(raw_body.len()));
             (body.clone(), body)
@@ -228,21 +228,6 @@ fn is_chunked(headers: &http::HeaderMap) -> bool {
         .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
 }
 
-/// Joins hyper's data frames; a single frame is reused as is.
-fn concat(mut frames: Vec<Bytes>, len: usize) -> Bytes {
-    match frames.len() {
-        0 => Bytes::new(),
-        1 => frames.pop().unwrap_or_default(),
-        _ => {
-            let mut out = BytesMut::with_capacity(len);
-            for f in frames {
-                out.extend_from_slice(&f);
-            }
-            out.freeze()
-        }
-    }
-}
-
 /// Turns a hyper-util client error into the most specific [`FetchError`]: the connector's own
 /// errors are found in the source chain as they were returned.
 fn map_client_error(err: &hyper_util::client::legacy::Error) -> FetchError {
@@ -256,10 +241,10 @@ fn map_client_error(err: &hyper_util::client::legacy::Error) -> FetchError {
         if let Some(he) = e.downcast_ref::<hyper::Error>()
             && (he.is_parse() || he.is_parse_status() || he.is_incomplete_message())
         {
-            return FetchError::Protocol(chain(e));
+            return FetchError::Protocol(super::error_chain(e));
         }
         io_seen |= e.downcast_ref::<io::Error>().is_some();
-        message = chain(e);
+        message = super::error_chain(e);
         src = e.source();
     }
     if io_seen {
@@ -267,17 +252,6 @@ fn map_client_error(err: &hyper_util::client::legacy::Error) -> FetchError {
     } else {
         FetchError::Other(message)
     }
-}
-
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 /// Connects for the legacy client and wraps the connection in a recording [`Tee`].
@@ -446,8 +420,14 @@ mod tests {
     #[test]
     fn concat_reuses_a_single_frame() {
         let one = Bytes::from_static(b"abc");
-        assert_eq!(concat(vec![one.clone()], 3).as_ptr(), one.as_ptr());
-        let two = concat(vec![Bytes::from_static(b"ab"), Bytes::from_static(b"c")], 3);
+        assert_eq!(
+            crate::fetch::concat_bytes(vec![one.clone()], 3).as_ptr(),
+            one.as_ptr()
+        );
+        let two = crate::fetch::concat_bytes(
+            vec![Bytes::from_static(b"ab"), Bytes::from_static(b"c")],
+            3,
+        );
         assert_eq!(&two[..], b"abc");
     }
 }
