@@ -7,32 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
-use warcrow::config::RawConfig;
 use warcrow::crawl::{self, CrawlOptions};
-
-fn test_config(fetcher: &str) -> warcrow::config::Config {
-    let text = format!(
-        r#"
-        [crawl]
-        max_hops = 10
-        [politeness]
-        requests_per_second = 0.0
-        max_connections_per_host = 4
-        max_connections = 8
-        contact_url = "https://example.invalid/test"
-        [fetch]
-        fetcher = "{fetcher}"
-        timeout_secs = 2.0
-        connect_timeout_secs = 2.0
-        [warc]
-        prefix = "test"
-        "#
-    );
-    RawConfig::parse(&text, "test")
-        .unwrap()
-        .validate("test")
-        .unwrap()
-}
 
 fn captures(dir: &Path) -> Vec<Value> {
     std::fs::read_to_string(dir.join("captures.jsonl"))
@@ -47,7 +22,7 @@ async fn crawl_test_site(fetcher: &str) {
     let out = tempfile::tempdir().unwrap();
     let seed = site.url("/test-index/");
     let summary = crawl::run(
-        test_config(fetcher),
+        support::test_config(fetcher),
         vec![seed.clone()],
         CrawlOptions {
             out_dir: out.path().to_path_buf(),

@@ -10,30 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use warcrow::config::RawConfig;
-use warcrow::crawl::{self, CrawlOptions};
-
-fn test_config() -> warcrow::config::Config {
-    let text = r#"
-        [crawl]
-        max_hops = 10
-        [politeness]
-        requests_per_second = 0.0
-        max_connections_per_host = 4
-        max_connections = 8
-        contact_url = "https://example.invalid/test"
-        [fetch]
-        fetcher = "wire"
-        timeout_secs = 2.0
-        connect_timeout_secs = 2.0
-        [warc]
-        prefix = "test"
-    "#;
-    RawConfig::parse(text, "test")
-        .unwrap()
-        .validate("test")
-        .unwrap()
-}
 
 fn warcrow_index(warcs: &[PathBuf], out: &Path) -> String {
     let status = Command::new(env!("CARGO_BIN_EXE_warcrow"))
@@ -164,18 +140,7 @@ fn warcs_in(dir: &Path) -> Vec<PathBuf> {
 async fn index_agrees_with_cdxj_indexer_on_warcrow_and_wget_warcs() {
     let site = support::TestSite::start().await;
     let out = tempfile::tempdir().unwrap();
-    let summary = crawl::run(
-        test_config(),
-        vec![site.index_url()],
-        CrawlOptions {
-            out_dir: out.path().to_path_buf(),
-            crawl_id: "index-test".into(),
-            progress: false,
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(summary.exit_reason, "finished");
+    support::crawl_into(site.index_url(), out.path(), "index-test").await;
 
     // wget, another crawler, against the same site.
     let wget_dir = tempfile::tempdir().unwrap();

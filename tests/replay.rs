@@ -7,30 +7,6 @@ mod support;
 use std::time::Instant;
 
 use serde_json::Value;
-use warcrow::config::RawConfig;
-use warcrow::crawl::{self, CrawlOptions};
-
-fn test_config() -> warcrow::config::Config {
-    let text = r#"
-        [crawl]
-        max_hops = 10
-        [politeness]
-        requests_per_second = 0.0
-        max_connections_per_host = 4
-        max_connections = 8
-        contact_url = "https://example.invalid/test"
-        [fetch]
-        fetcher = "wire"
-        timeout_secs = 2.0
-        connect_timeout_secs = 2.0
-        [warc]
-        prefix = "test"
-    "#;
-    RawConfig::parse(text, "test")
-        .unwrap()
-        .validate("test")
-        .unwrap()
-}
 
 fn count(summary: &Value, part: &str, key: &str) -> u64 {
     summary[part][key]
@@ -52,18 +28,7 @@ async fn crawl_of_the_test_site_replays_in_pywb() {
     let t0 = Instant::now();
     let site = support::TestSite::start().await;
     let out = tempfile::tempdir().unwrap();
-    let summary = crawl::run(
-        test_config(),
-        vec![site.index_url()],
-        CrawlOptions {
-            out_dir: out.path().to_path_buf(),
-            crawl_id: "replay-test".into(),
-            progress: false,
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(summary.exit_reason, "finished");
+    support::crawl_into(site.index_url(), out.path(), "replay-test").await;
     let dup_urls = [
         site.url("/dup/a/").to_string(),
         site.url("/dup/b/").to_string(),

@@ -18,8 +18,11 @@
 //! (in-flight requests, `/slow/` included, are aborted).
 #![allow(dead_code)] // Each test file uses a different subset of these helpers.
 
+mod crawl;
 mod replay;
 mod warc_tools;
+#[allow(unused_imports)] // Not every test binary crawls.
+pub use crawl::{crawl_into, test_config};
 #[allow(unused_imports)] // Only tests/replay.rs replays.
 pub use replay::{Pywb, check_replay, crawl_archives};
 #[allow(unused_imports)] // Not every test binary checks WARCs.
