@@ -1,5 +1,4 @@
-//! Articles during a crawl: extraction on the page's one parsed DOM (called by the worker),
-//! queueing of comment pages, and `extracted.jsonl`, where each article's pages are merged
+//! Articles during a crawl: queueing of comment pages, and `extracted.jsonl`, where each article's pages are merged
 //! into one line.
 //!
 //! An article whose page links to comment pages is held until every one of them is done
@@ -20,69 +19,17 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use scraper::Html;
 use url::Url;
 
-use crate::extract::article::{Article, ExtractError, try_extract_article};
-use crate::extract::comments::paging::{article_key, comment_page_links};
+use crate::extract::article::Article;
+use crate::extract::comments::paging::article_key;
 use crate::extract::extracted::{CaptureRef, merge_line};
+pub use crate::extract::extracted::{Extraction, extract};
 use crate::manifest::Counts;
 use crate::scope::CaptureKind;
 
 use super::CrawlState;
 use super::frontier::QueuedUrl;
-
-/// What content extraction made of a page.
-#[derive(Debug, Default)]
-pub enum Extraction {
-    /// Not a 2xx HTML page: nothing to extract.
-    #[default]
-    Skipped,
-    /// HTML, but not an article (front pages, lists, 404 bodies).
-    NotArticle,
-    Article(Box<Article>),
-    /// The page could not be extracted (undecodable, too large, extractor fault).
-    Failed(String),
-}
-
-impl Extraction {
-    /// The manifest's `counts.extracted` key.
-    fn as_str(&self) -> &'static str {
-        match self {
-            Extraction::Skipped => "skipped",
-            Extraction::NotArticle => "not_article",
-            Extraction::Article(_) => "article",
-            Extraction::Failed(_) => "failed",
-        }
-    }
-}
-
-/// Extracts the article on a parsed page and the links to its other comment pages.
-/// Comment pages are looked for only on articles: a front page's `?page=2` is a listing.
-pub fn extract(
-    doc: &Html,
-    url: &Url,
-    captured_at: chrono::DateTime<chrono::Utc>,
-) -> (Extraction, Vec<Url>) {
-    // The extractor is not supposed to panic; if a hostile page makes it, the capture is
-    // already written and must still be recorded, so the fault becomes this page's error.
-    let run = std::panic::AssertUnwindSafe(|| match try_extract_article(doc, url, captured_at) {
-        Ok(article) => (
-            Extraction::Article(Box::new(article)),
-            comment_page_links(doc, url),
-        ),
-        Err(ExtractError::NotArticle(_) | ExtractError::NotHtml) => {
-            (Extraction::NotArticle, Vec::new())
-        }
-        Err(e) => (Extraction::Failed(e.to_string()), Vec::new()),
-    });
-    std::panic::catch_unwind(run).unwrap_or_else(|_| {
-        (
-            Extraction::Failed("the article extractor failed on this page".into()),
-            Vec::new(),
-        )
-    })
-}
 
 /// Articles waiting for comment pages, and the `extracted.jsonl` writer.
 pub(super) struct ArticleLog {

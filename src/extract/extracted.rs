@@ -3,10 +3,13 @@
 //! `warcrow extract` (written from WARC files), so both produce the same lines.
 //! The schema is documented in `docs/extracted.md`.
 
+use chrono::{DateTime, Utc};
+use scraper::Html;
 use serde::{Deserialize, Serialize};
+use url::Url;
 
-use super::article::Article;
-use super::comments::paging::merge_comment_pages;
+use super::article::{Article, ExtractError, try_extract_article};
+use super::comments::paging::{comment_page_links, merge_comment_pages};
 
 /// Where a page's response (or revisit) record is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +57,54 @@ pub fn merge_line(pages: Vec<(Article, CaptureRef)>) -> Option<ExtractedLine> {
         article,
         capture,
         comment_pages,
+    })
+}
+
+/// What content extraction made of a page.
+#[derive(Debug, Default)]
+pub enum Extraction {
+    /// Not a 2xx HTML page: nothing to extract.
+    #[default]
+    Skipped,
+    /// HTML, but not an article (front pages, lists, 404 bodies).
+    NotArticle,
+    Article(Box<Article>),
+    /// The page could not be extracted (undecodable, too large, extractor fault).
+    Failed(String),
+}
+
+impl Extraction {
+    /// The manifest's `counts.extracted` key.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Extraction::Skipped => "skipped",
+            Extraction::NotArticle => "not_article",
+            Extraction::Article(_) => "article",
+            Extraction::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Extracts the article on a parsed page and the links to its other comment pages.
+/// Comment pages are looked for only on articles: a front page's `?page=2` is a listing.
+pub fn extract(doc: &Html, url: &Url, captured_at: DateTime<Utc>) -> (Extraction, Vec<Url>) {
+    // The extractor is not supposed to panic; if a hostile page makes it, the capture is
+    // already written and must still be recorded, so the fault becomes this page's error.
+    let run = std::panic::AssertUnwindSafe(|| match try_extract_article(doc, url, captured_at) {
+        Ok(article) => (
+            Extraction::Article(Box::new(article)),
+            comment_page_links(doc, url),
+        ),
+        Err(ExtractError::NotArticle(_) | ExtractError::NotHtml) => {
+            (Extraction::NotArticle, Vec::new())
+        }
+        Err(e) => (Extraction::Failed(e.to_string()), Vec::new()),
+    });
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        (
+            Extraction::Failed("the article extractor failed on this page".into()),
+            Vec::new(),
+        )
     })
 }
 
