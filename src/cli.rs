@@ -76,6 +76,19 @@ pub enum Command {
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Extract articles with their comments from WARC, WACZ or crawl folders (extracted.jsonl).
+    #[command(
+        after_help = "One JSON line per article (schema: docs/extracted.md).\n\n\
+                      Example:\n  warcrow extract crawls/news/warc/*.warc.gz -o articles.jsonl"
+    )]
+    Extract {
+        /// WARC files, WACZ files or crawl folders (their warc/*.warc.gz).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output file [default: stdout].
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The demo's config, built in so `warcrow demo` works from any folder.
@@ -141,6 +154,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Package { crawl_dir, out } => {
             let path = crate::archive::wacz::package(&crawl_dir, out.as_deref())?;
             println!("WACZ: {}", path.display());
+            Ok(0)
+        }
+        Command::Extract { inputs, out } => {
+            let n = crate::extract_cmd::run(&inputs, out.as_deref())?;
+            eprintln!("{n} articles");
             Ok(0)
         }
     }

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! `crawl` is the composition root that wires the stages and owns shutdown; `cli` is the
-//! command line; `demo` is the built-in offline demo site.
+//! command line; `demo` is the built-in offline demo site; `index_cmd` and `extract_cmd` are
+//! the offline `warcrow index` and `warcrow extract` commands.
 
 pub mod archive;
 pub mod canonical;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod crawl;
 pub mod demo;
 pub mod extract;
+pub mod extract_cmd;
 pub mod fetch;
 pub mod index_cmd;
 pub mod manifest;

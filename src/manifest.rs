@@ -59,6 +59,9 @@ pub struct CaptureLine {
     pub links: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// Why content extraction failed on this page (the capture itself is fine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extract_error: Option<String>,
 }
 
 /// Appends `captures.jsonl`; flushed at checkpoints and at the end.
@@ -93,7 +96,7 @@ impl CapturesLog {
 pub struct Counts {
     /// Captures by HTTP status ("200", "404", ...).
     pub by_status: BTreeMap<String, u64>,
-    /// Fetched URLs by kind (seed, outlink, requisite, redirect).
+    /// Fetched URLs by kind (seed, outlink, requisite, redirect, comment_page).
     pub by_kind: BTreeMap<String, u64>,
     /// captured (a response was archived) / failed (no response) / truncated / http_error.
     pub by_outcome: BTreeMap<String, u64>,
@@ -101,6 +104,8 @@ pub struct Counts {
     pub rejected: BTreeMap<String, u64>,
     /// Out-of-scope outlinks by host: counted, not fetched.
     pub off_scope_hosts: BTreeMap<String, u64>,
+    /// HTML pages by extraction result: article, not_article, failed.
+    pub extracted: BTreeMap<String, u64>,
     /// Discovered URLs already queued or fetched.
     pub duplicates: u64,
     pub pages: u64,

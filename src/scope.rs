@@ -22,6 +22,8 @@ pub enum CaptureKind {
     Outlink,
     Requisite,
     Redirect,
+    /// Another page of an article's comments: queued at the article's hop count.
+    CommentPage,
 }
 
 impl CaptureKind {
@@ -31,6 +33,7 @@ impl CaptureKind {
             CaptureKind::Outlink => "outlink",
             CaptureKind::Requisite => "requisite",
             CaptureKind::Redirect => "redirect",
+            CaptureKind::CommentPage => "comment_page",
         }
     }
 }

@@ -15,6 +15,7 @@
 //! timeout); a second Ctrl-C aborts them at their next await point, which is never inside a
 //! WARC append. Then the open WARC is closed and renamed, and the manifest written.
 
+mod articles;
 mod frontier;
 mod politeness;
 mod progress;
@@ -144,6 +145,7 @@ pub async fn run(
         frontier: Frontier::new(raw.politeness.max_connections_per_host),
         captures: CapturesLog::create(&out.join("captures.jsonl"))?,
         index: LiveIndex::create(&out.join("index.cdxj"))?,
+        articles: articles::ArticleLog::create(&out.join("extracted.jsonl"))?,
         counts: Counts::default(),
         failures: Vec::new(),
         rejected_seen: HashSet::new(),
@@ -228,6 +230,7 @@ pub async fn run(
                     last_checkpoint = Instant::now();
                     state.captures.flush()?;
                     state.index.flush()?;
+                    state.articles.flush()?;
                     manifest.counts = state.counts.clone();
                     manifest.failures = state.failures.clone();
                     manifest.write_atomic(&manifest_path)?;
@@ -251,6 +254,7 @@ pub async fn run(
     progress.finish();
     state.captures.flush()?;
     state.index.finish()?;
+    state.articles.finish()?;
     let warc_files = ctx.writer.finish()?;
     let exit_reason = match &fatal {
         Some(_) => "failed:warc_write".to_string(),
@@ -287,6 +291,8 @@ struct CrawlState {
     frontier: Frontier,
     captures: CapturesLog,
     index: LiveIndex,
+    /// extracted.jsonl and the articles waiting for comment pages.
+    articles: articles::ArticleLog,
     counts: Counts,
     failures: Vec<Failure>,
     /// Rejected URLs already counted, so each is counted once however often it is linked.
@@ -308,6 +314,7 @@ impl CrawlState {
                 if c.revisit_of.is_some() {
                     Counts::bump(&mut self.counts.by_outcome, "revisit");
                 }
+                let extract_error = self.count_extraction(&c.extraction);
                 let mut error = None;
                 if ex.status >= 400 {
                     let reason = http::StatusCode::from_u16(ex.status)
@@ -370,6 +377,7 @@ impl CrawlState {
                     }),
                     revisit_of: c.revisit_of.as_ref().map(|o| o.uri.clone()),
                     error,
+                    extract_error,
                 })?;
                 self.index.append(&cdxj::CdxjFields {
                     url: ex.url.as_str(),
@@ -388,9 +396,12 @@ impl CrawlState {
                 if let Some(target) = &c.redirect_to {
                     self.enqueue_redirect(&c.item, target);
                 }
+                // Comment pages first, so they are queued as such rather than as outlinks.
+                let queued = self.enqueue_comment_pages(&c.item, &c.comment_pages);
                 for link in &c.links {
                     self.enqueue_link(&c.item, &link.url, link.kind);
                 }
+                self.article_done(c, queued)?;
             }
             Outcome::Failed {
                 item,
@@ -433,7 +444,9 @@ impl CrawlState {
                     record_type: None,
                     revisit_of: None,
                     error: Some(info),
+                    extract_error: None,
                 })?;
+                self.articles.done(&item.url, None, Vec::new())?;
             }
             Outcome::WriteFailed { item, .. } => self.frontier.finished(item.host()),
         }
@@ -449,16 +462,17 @@ impl CrawlState {
         if let (true, Some(host)) = (from_seed, target.host_str()) {
             self.scope.add_host(host);
         }
-        self.offer(
-            QueuedUrl {
-                url: crate::canonical::canonicalize(target),
-                hops: from.hops,
-                via: Some(from.url.clone()),
-                kind: CaptureKind::Redirect,
-                requisite: from.requisite,
-            },
-            true,
-        );
+        let url = crate::canonical::canonicalize(target);
+        let item = QueuedUrl {
+            url: url.clone(),
+            hops: from.hops,
+            via: Some(from.url.clone()),
+            kind: CaptureKind::Redirect,
+            requisite: from.requisite,
+        };
+        if self.offer(item, true) {
+            self.articles.redirected(&from.url, &url);
+        }
     }
 
     fn enqueue_link(&mut self, from: &QueuedUrl, url: &Url, kind: LinkKind) {
@@ -478,17 +492,18 @@ impl CrawlState {
         );
     }
 
-    fn offer(&mut self, item: QueuedUrl, front: bool) {
+    /// Queues `item` if scope allows and it is new; returns whether it was queued.
+    fn offer(&mut self, item: QueuedUrl, front: bool) -> bool {
         if self.frontier.is_seen(&item.url) {
             self.counts.duplicates += 1;
-            return;
+            return false;
         }
         if let Err(rejection) = self.scope.check(&item.url, item.hops, item.requisite) {
             if !self
                 .rejected_seen
                 .insert(crate::canonical::canonical_key(&item.url))
             {
-                return;
+                return false;
             }
             let reason = rejection.reason();
             Counts::bump(&mut self.counts.rejected, &reason);
@@ -498,9 +513,9 @@ impl CrawlState {
                     item.url.host_str().unwrap_or(""),
                 );
             }
-            return;
+            return false;
         }
-        self.frontier.add(item, front);
+        self.frontier.add(item, front)
     }
 }
 

@@ -1,4 +1,5 @@
-//! One URL through the pipeline: wait for its host, fetch, archive, find links.
+//! One URL through the pipeline: wait for its host, fetch, archive, find links and the
+//! article (both from one parse of the page).
 //!
 //! Runs as its own task, so fetches, compression and parsing of different URLs proceed in
 //! parallel; only the append to the WARC file is serialised (inside the writer).
@@ -15,6 +16,7 @@ use crate::archive::{RecordLocation, WarcWriter};
 use crate::extract::{Link, LinkKind, css, decode, links};
 use crate::fetch::{Exchange, FetchError, FetchRequest, Fetcher};
 
+use super::articles::{self, Extraction};
 use super::frontier::QueuedUrl;
 use super::politeness::HostPoliteness;
 
@@ -60,6 +62,10 @@ pub struct Captured {
     pub title: Option<String>,
     /// The body could not be decoded or parsed (the capture itself is fine).
     pub extract_error: Option<String>,
+    /// The article on the page, from the same parse as the links.
+    pub extraction: Extraction,
+    /// Links to the article's other comment pages.
+    pub comment_pages: Vec<Url>,
 }
 
 pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
@@ -117,6 +123,8 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         redirect_to: found.redirect_to,
         title: found.title,
         extract_error: found.error,
+        extraction: found.extraction,
+        comment_pages: found.comment_pages,
     }))
 }
 
@@ -127,6 +135,8 @@ struct Discovered {
     redirect_to: Option<Url>,
     title: Option<String>,
     error: Option<String>,
+    extraction: Extraction,
+    comment_pages: Vec<Url>,
 }
 
 fn title_selector() -> &'static scraper::Selector {
@@ -168,8 +178,14 @@ fn discover(ex: &Exchange, max_parse: usize) -> Discovered {
     let decoded = match decode::decode_content(&ex.payload, encoding, max_parse) {
         Ok(d) => d,
         Err(e) => {
+            let error = format!("cannot decode body: {e}");
             return Discovered {
-                error: Some(format!("cannot decode body: {e}")),
+                extraction: if is_html {
+                    Extraction::Failed(error.clone())
+                } else {
+                    Extraction::Skipped
+                },
+                error: Some(error),
                 ..Discovered::default()
             };
         }
@@ -196,9 +212,12 @@ fn discover(ex: &Exchange, max_parse: usize) -> Discovered {
             .collect::<Vec<_>>()
             .join(" ")
     });
+    let (extraction, comment_pages) = articles::extract(&doc, &ex.url, ex.started_at);
     Discovered {
         links: links::page_links(&doc, &ex.url),
         title,
+        extraction,
+        comment_pages,
         ..Discovered::default()
     }
 }

@@ -8,6 +8,7 @@
 //!   text and reader comments, or a reason why the page is not an article.
 //! * [`comments`] owns the comment record, the per-platform comment rules and comment-page
 //!   pagination ([`comments::paging`]).
+//! * [`extracted`] owns the `extracted.jsonl` line and merges an article's pages into it.
 //! * [`dates`] normalises machine, human and relative dates to ISO 8601.
 //!
 //! Nothing here does I/O; every function is table-tested beside its code.
@@ -17,6 +18,7 @@ pub mod comments;
 pub mod css;
 pub mod dates;
 pub mod decode;
+pub mod extracted;
 pub mod links;
 
 use url::Url;
