@@ -231,3 +231,85 @@ async fn comment_pages_are_fetched_past_max_hops() {
     }
     assert!(paged > 0, "no article with comment pages was reached");
 }
+
+/// `warcrow extract` follows a revisit to its original: a revisit of a demo article at another
+/// URL yields that URL's line with the original's title, text and comments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_extract_resolves_revisits_to_their_original() {
+    use warcrow::archive::record::{
+        OriginalCapture, exchange_records, new_record_id, payload_digest, warc_date,
+    };
+    use warcrow::archive::{WarcWriter, WriterSettings};
+    use warcrow::fetch::{self, FetchRequest, FetchSettings, FetcherKind};
+
+    let site = warcrow::demo::DemoSite::start().await.unwrap();
+    let article = warcrow::demo::articles()
+        .into_iter()
+        .find(|a| a.comment_pages.len() == 1 && a.comment_count > 0)
+        .expect("a demo article with one page of comments");
+    let url = site.url().join(&article.path).unwrap();
+    let copy_url = site.url().join("/syndicated/copy/").unwrap();
+    let fetcher = fetch::build(FetcherKind::Wire, &FetchSettings::default()).unwrap();
+    let ex = fetcher
+        .fetch(&FetchRequest {
+            url: url.clone(),
+            headers: vec![],
+        })
+        .await
+        .unwrap();
+    site.shutdown().await;
+
+    // The original response, then the same payload at another URL as a revisit.
+    let dir = tempfile::tempdir().unwrap();
+    let writer = WarcWriter::new(WriterSettings {
+        dir: dir.path().to_path_buf(),
+        prefix: "rev".into(),
+        rollover_bytes: 1 << 30,
+        compression_level: 1,
+        info_fields: vec![],
+    })
+    .unwrap();
+    let digest = payload_digest(&ex);
+    let original_id = new_record_id();
+    let original = exchange_records(&ex, original_id.clone(), digest.clone(), None);
+    let mut copy = ex.clone();
+    copy.url = copy_url;
+    let refers = OriginalCapture {
+        uri: url.to_string(),
+        date: warc_date(ex.started_at),
+        record_id: original_id,
+    };
+    let revisit = exchange_records(&copy, new_record_id(), digest, Some(&refers));
+    assert_eq!(revisit.response.get("WARC-Type"), Some("revisit"));
+    writer
+        .write_group(&[
+            original.request.encode(1).unwrap(),
+            original.response.encode(1).unwrap(),
+            revisit.request.encode(1).unwrap(),
+            revisit.response.encode(1).unwrap(),
+        ])
+        .unwrap();
+    let files = writer.finish().unwrap();
+
+    let out = run_ok(
+        warcrow()
+            .arg("extract")
+            .arg(dir.path().join(&files[0].name)),
+    );
+    let extracted = lines(&out);
+    let find = |u: &url::Url| {
+        extracted
+            .iter()
+            .find(|l| l["url"] == u.as_str())
+            .unwrap_or_else(|| panic!("no line for {u} in {out}"))
+            .clone()
+    };
+    let (first, again) = (find(&url), find(&copy.url));
+    assert_eq!(again["title"], article.title);
+    assert_eq!(again["text"], first["text"]);
+    assert_eq!(again["comments"], first["comments"]);
+    assert_eq!(
+        again["comments"].as_array().unwrap().len(),
+        article.comment_count
+    );
+}
