@@ -66,7 +66,8 @@ pub enum Command {
     },
     /// Package a crawl folder as one WACZ file (WACZ 1.1.1) for ReplayWeb.page and pywb.
     #[command(
-        after_help = "Needs DIR/index.cdxj (run `warcrow index DIR` first).\n\n\
+        after_help = "Uses DIR/index.cdxj, which every crawl writes (for other WARCs make one with\n\
+                      `warcrow index DIR/warc/*.warc.gz -o DIR/index.cdxj`).\n\n\
                       Example:\n  warcrow package crawls/news -o news.wacz"
     )]
     Package {

@@ -5,9 +5,9 @@
 //!
 //! ```text
 //! archive/<warc>.warc.gz      every complete WARC of DIR/warc/, STORED byte for byte
-//! indexes/index.cdxj          DIR/index.cdxj as it is (small indexes), or, for large ones,
-//! indexes/index.cdx.gz        ZipNum: gzip blocks of sorted CDXJ lines, STORED
+//! indexes/index.cdx.gz        ZipNum (the default): gzip blocks of sorted CDXJ lines, STORED
 //! indexes/index.idx           one line per block: first key and where the block lies
+//! (indexes/index.cdxj         DIR/index.cdxj as it is, only when PackageOptions ask for it)
 //! pages/pages.jsonl           header line, then one line per 200 HTML capture, seeds first
 //! datapackage.json            metadata plus {name, path, hash, bytes} of every file above
 //! datapackage-digest.json     sha256 of datapackage.json
@@ -70,7 +70,7 @@ pub enum WaczError {
     #[error("{0} is not a crawl folder (no captures.jsonl): give the folder a crawl wrote")]
     NotACrawl(PathBuf),
     #[error(
-        "no index.cdxj in {dir}: run `warcrow index {dir}` first, then package again",
+        "no index.cdxj in {dir}: make one with `warcrow index {dir}/warc/*.warc.gz -o {dir}/index.cdxj`, then package again",
         dir = .0.display()
     )]
     MissingIndex(PathBuf),
