@@ -64,15 +64,15 @@ pub struct CrawlSummary {
 /// The crawl itself could not run or had to stop (per-URL failures are not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum CrawlError {
-    #[error("cannot create the output folder {path}: {source}")]
+    #[error("cannot create the output folder {path}")]
     OutputDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot set up the HTTP client: {0}")]
+    #[error("cannot set up the HTTP client")]
     Fetcher(#[from] crate::fetch::FetchError),
     #[error(
-        "writing the crawl output failed ({0}); check free disk space and permissions of the \
+        "writing the crawl output failed; check free disk space and permissions of the \
          output folder"
     )]
     Write(#[from] std::io::Error),
@@ -288,6 +288,9 @@ fn worker_politeness(config: &Config) -> politeness::HostPoliteness {
 
 /// Counts by status, as "200: 12, 404: 1".
 pub fn status_summary(by_status: &BTreeMap<String, u64>) -> String {
+    if by_status.is_empty() {
+        return "none".into();
+    }
     by_status
         .iter()
         .map(|(k, v)| format!("{k}: {v}"))
