@@ -11,14 +11,15 @@
 //!
 //! The loop is the only owner of the frontier, scope and counters, so none of them need locks;
 //! workers share only the fetcher, the WARC writer and the rate limiter. Shutdown: on Ctrl-C
-//! the loop stops handing out URLs and waits for in-flight ones (each bounded by the fetch
-//! timeout); a second Ctrl-C aborts them at their next await point, which is never inside a
-//! WARC append. Then the open WARC is closed and renamed, and the manifest written.
+//! or SIGTERM the loop stops handing out URLs and waits for in-flight ones (each bounded by the
+//! fetch timeout); a second signal aborts them at their next await point, which is never inside
+//! a WARC append. Then the open WARC is closed and renamed, and the manifest written.
 
 mod articles;
 mod frontier;
 mod politeness;
 mod progress;
+mod shutdown;
 mod state;
 mod worker;
 
@@ -187,6 +188,7 @@ pub async fn run(
     let mut tasks: JoinSet<Outcome> = JoinSet::new();
     let mut exit_reason: Option<String> = None;
     let mut stopping = false;
+    let mut signals = shutdown::StopSignals::new();
     let mut fatal: Option<std::io::Error> = None;
     let mut last_checkpoint = Instant::now();
     let mut dispatched: u64 = 0;
@@ -237,13 +239,13 @@ pub async fn run(
                     manifest.write_atomic(&manifest_path)?;
                 }
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = signals.next() => {
                 if stopping {
-                    eprintln!("\nsecond interrupt: abandoning {} in-flight fetches", tasks.len());
+                    eprintln!("\nsecond stop signal: abandoning {} in-flight fetches", tasks.len());
                     tasks.abort_all();
                 } else {
                     eprintln!(
-                        "\ninterrupted: finishing {} in-flight fetches (Ctrl-C again to abandon them)",
+                        "\nstopping: finishing {} in-flight fetches (Ctrl-C again to abandon them)",
                         tasks.len()
                     );
                     stopping = true;
