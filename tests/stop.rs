@@ -20,7 +20,7 @@ async fn sigterm_stops_cleanly_with_whole_warcs() {
          contact_url = \"https://example.invalid/test\"\n[fetch]\ntimeout_secs = 2.0\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warcrow"))
+    let child = Command::new(env!("CARGO_BIN_EXE_warcrow"))
         .arg("crawl")
         .arg(site.index_url().as_str())
         .arg("--config")
@@ -69,7 +69,7 @@ async fn sigterm_stops_cleanly_with_whole_warcs() {
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["exit_reason"], "interrupted");
     let pages = manifest["counts"]["pages"].as_u64().unwrap();
-    assert!(pages >= 1 && pages < 100, "{pages} pages before the stop");
+    assert!((1..100).contains(&pages), "{pages} pages before the stop");
     // Whole files only, every capture listed is in a WARC and every record is listed.
     let checked = support::check_warcs(&out);
     assert_eq!(checked["listed"].as_u64(), Some(pages), "{checked}");
