@@ -95,4 +95,19 @@ fn demo_crawl_writes_warcs_that_warcio_accepts() {
         assert!(paths.contains(&p.to_string()), "demo page {p} not captured");
     }
     support::check_warcs(&out_dir);
+
+    // A second crawl into the same folder is refused before it starts, leaving it as it was.
+    let before = std::fs::read(out_dir.join("captures.jsonl")).unwrap();
+    let again = warcrow()
+        .args(["demo", "--quiet", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("already holds a crawl"), "{err}");
+    assert_eq!(
+        std::fs::read(out_dir.join("captures.jsonl")).unwrap(),
+        before
+    );
 }

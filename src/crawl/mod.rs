@@ -70,6 +70,11 @@ pub enum CrawlError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the output folder {path} already holds a crawl (it has a manifest.json); choose \
+         another --out, or leave it out for a fresh ./crawls/<crawl-id>/"
+    )]
+    OutputInUse { path: PathBuf },
     #[error("cannot set up the HTTP client")]
     Fetcher(#[from] crate::fetch::FetchError),
     #[error(
@@ -103,6 +108,11 @@ pub async fn run(
 ) -> Result<CrawlSummary, CrawlError> {
     let started = Instant::now();
     let out = opts.out_dir.clone();
+    // Never mix two crawls in one folder: their captures.jsonl, index and manifest would
+    // describe each other's WARCs.
+    if out.join("manifest.json").exists() {
+        return Err(CrawlError::OutputInUse { path: out });
+    }
     std::fs::create_dir_all(out.join("warc")).map_err(|source| CrawlError::OutputDir {
         path: out.clone(),
         source,
