@@ -12,6 +12,7 @@ mod disqus;
 mod drupal;
 mod forum;
 mod generic;
+mod list;
 pub mod paging;
 mod schema;
 mod wordpress;
