@@ -8,6 +8,15 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, RawConfig};
 use crate::crawl::{self, CrawlOptions, CrawlSummary};
 
+/// Print a line on stdout, ignoring a closed pipe (`warcrow demo | head` must not panic,
+/// which `println!` does when the reader has gone).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// warcrow: a web-archiving crawler that writes standard WARC files and a JSON manifest.
 #[derive(Debug, Parser)]
 #[command(name = "warcrow", version, about, long_about = None)]
@@ -141,7 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let summary = summary?;
             print_summary(&summary);
             package_wacz(&summary)?;
-            println!(
+            say!(
                 "\nCheck the WARCs with a tool we did not write, e.g.:\n  \
                  pip install warcio && warcio check {}",
                 summary.out_dir.join("warc").join("*.warc.gz").display()
@@ -154,7 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Package { crawl_dir, out } => {
             let path = crate::archive::wacz::package(&crawl_dir, out.as_deref())?;
-            println!("WACZ: {}", path.display());
+            say!("WACZ: {}", path.display());
             Ok(0)
         }
         Command::Extract { inputs, out } => {
@@ -185,7 +194,7 @@ async fn crawl_to(
 fn package_wacz(summary: &CrawlSummary) -> anyhow::Result<()> {
     let path = crate::archive::wacz::package(&summary.out_dir, None)
         .context("the crawl is complete, but packaging it as WACZ failed")?;
-    println!("  WACZ:     {} (open it in ReplayWeb.page)", path.display());
+    say!("  WACZ:     {} (open it in ReplayWeb.page)", path.display());
     Ok(())
 }
 
@@ -202,27 +211,28 @@ fn print_summary(s: &CrawlSummary) {
     let warc_bytes: u64 = s.warc_files.iter().map(|f| f.size).sum();
     let c = &s.counts;
     let off_scope = c.rejected.get("off_scope").copied().unwrap_or(0);
-    println!(
+    say!(
         "crawl {} {} in {:.1} s",
         s.crawl_id,
         s.exit_reason,
         s.elapsed.as_secs_f64()
     );
-    println!(
+    say!(
         "  captured: {} responses ({})",
         c.pages,
         crawl::status_summary(&c.by_status)
     );
-    println!(
+    say!(
         "  problems: {} (see manifest.json \"failures\"); off-scope links not fetched: {}",
-        s.failures, off_scope
+        s.failures,
+        off_scope
     );
-    println!(
+    say!(
         "  WARC:     {} file(s), {:.1} MB in {}",
         s.warc_files.len(),
         warc_bytes as f64 / 1e6,
         s.out_dir.join("warc").display()
     );
-    println!("  manifest: {}", s.out_dir.join("manifest.json").display());
-    println!("  captures: {}", s.out_dir.join("captures.jsonl").display());
+    say!("  manifest: {}", s.out_dir.join("manifest.json").display());
+    say!("  captures: {}", s.out_dir.join("captures.jsonl").display());
 }

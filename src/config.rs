@@ -111,6 +111,15 @@ pub struct PolitenessSection {
     pub user_agent: String,
     /// Where a site owner can learn about the crawl and reach its operator.
     pub contact_url: String,
+    /// Follow each host's robots.txt ("obey") or not ("ignore").
+    pub robots: RobotsMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RobotsMode {
+    Obey,
+    Ignore,
 }
 
 impl Default for PolitenessSection {
@@ -122,6 +131,7 @@ impl Default for PolitenessSection {
             max_connections: 32,
             user_agent: format!("warcrow/{}", env!("CARGO_PKG_VERSION")),
             contact_url: "https://github.com/warcrow/warcrow#contact".to_string(),
+            robots: RobotsMode::Obey,
         }
     }
 }
@@ -216,6 +226,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max_connections",
             "user_agent",
             "contact_url",
+            "robots",
         ],
     ),
     (

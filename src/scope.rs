@@ -24,6 +24,8 @@ pub enum CaptureKind {
     Redirect,
     /// Another page of an article's comments: queued at the article's hop count.
     CommentPage,
+    /// A host's robots.txt (see crawl/robots.rs).
+    Robots,
 }
 
 impl CaptureKind {
@@ -34,6 +36,7 @@ impl CaptureKind {
             CaptureKind::Requisite => "requisite",
             CaptureKind::Redirect => "redirect",
             CaptureKind::CommentPage => "comment_page",
+            CaptureKind::Robots => "robots",
         }
     }
 }

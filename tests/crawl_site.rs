@@ -54,6 +54,9 @@ async fn crawl_test_site(fetcher: &str) {
     );
     assert_eq!(caps.len(), fetched.len(), "a URL was fetched twice");
     assert_eq!(site.offsite_hits(), 0, "an off-scope outlink was fetched");
+    // robots.txt was fetched (and archived) first, and its Disallow was obeyed.
+    assert_eq!(caps[0]["kind"], "robots", "{}", caps[0]);
+    assert!(!fetched.contains("/private/"));
 
     // The manifest lists each failure with its reason.
     let manifest: Value =

@@ -46,6 +46,10 @@ pub struct Frontier {
     max_per_host: usize,
     queued: usize,
     in_flight: usize,
+    /// Hosts whose queue is held (their robots.txt is being fetched).
+    blocked: HashSet<String>,
+    /// Handed out before anything else, whatever the host (robots.txt fetches).
+    urgent: VecDeque<QueuedUrl>,
 }
 
 impl Frontier {
@@ -57,6 +61,43 @@ impl Frontier {
             max_per_host: max_per_host.max(1),
             queued: 0,
             in_flight: 0,
+            blocked: HashSet::new(),
+            urgent: VecDeque::new(),
+        }
+    }
+
+    /// Hold `host`'s queue: nothing of it is handed out until [`Frontier::unblock`].
+    pub fn block(&mut self, host: &str) {
+        self.blocked.insert(host.to_string());
+    }
+
+    pub fn unblock(&mut self, host: &str) {
+        if self.blocked.remove(host) {
+            self.make_ready(host);
+        }
+    }
+
+    /// Queue a URL ahead of every host queue (and of any hold on its host).
+    pub fn add_urgent(&mut self, item: QueuedUrl) -> bool {
+        if !self.seen.insert(canonical_key(&item.url)) {
+            return false;
+        }
+        self.urgent.push_back(item);
+        self.queued += 1;
+        true
+    }
+
+    fn make_ready(&mut self, host: &str) {
+        if self.blocked.contains(host) {
+            return;
+        }
+        if let Some(q) = self.hosts.get_mut(host)
+            && !q.in_ready
+            && !q.pending.is_empty()
+            && q.in_flight < self.max_per_host
+        {
+            q.in_ready = true;
+            self.ready.push_back(host.to_string());
         }
     }
 
@@ -73,7 +114,7 @@ impl Frontier {
             q.pending.push_back(item);
         }
         self.queued += 1;
-        if !q.in_ready && q.in_flight < self.max_per_host {
+        if !q.in_ready && q.in_flight < self.max_per_host && !self.blocked.contains(&host) {
             q.in_ready = true;
             if front {
                 self.ready.push_front(host);
@@ -91,7 +132,20 @@ impl Frontier {
 
     /// The next URL whose host has a free slot, taking hosts in turn.
     pub fn next(&mut self) -> Option<QueuedUrl> {
+        if let Some(item) = self.urgent.pop_front() {
+            let q = self.hosts.entry(item.host().to_string()).or_default();
+            q.in_flight += 1;
+            self.queued -= 1;
+            self.in_flight += 1;
+            return Some(item);
+        }
         while let Some(host) = self.ready.pop_front() {
+            if self.blocked.contains(&host) {
+                if let Some(q) = self.hosts.get_mut(&host) {
+                    q.in_ready = false;
+                }
+                continue;
+            }
             let Some(q) = self.hosts.get_mut(&host) else {
                 continue;
             };
@@ -117,11 +171,8 @@ impl Frontier {
         self.in_flight = self.in_flight.saturating_sub(1);
         if let Some(q) = self.hosts.get_mut(host) {
             q.in_flight = q.in_flight.saturating_sub(1);
-            if !q.in_ready && !q.pending.is_empty() {
-                q.in_ready = true;
-                self.ready.push_back(host.to_string());
-            }
         }
+        self.make_ready(host);
     }
 
     pub fn queued(&self) -> usize {
@@ -160,6 +211,20 @@ mod tests {
         let order: Vec<String> =
             std::iter::from_fn(|| f.next().map(|i| i.url.path().to_string())).collect();
         assert_eq!(order, ["/0", "/1", "/2"]);
+    }
+
+    #[test]
+    fn a_blocked_host_waits_while_urgent_items_go_first() {
+        let mut f = Frontier::new(4);
+        f.block("a");
+        f.add(item("http://a/1"), false);
+        f.add(item("http://b/1"), false);
+        assert!(f.add_urgent(item("http://a/robots.txt")));
+        assert_eq!(f.next().unwrap().url.as_str(), "http://a/robots.txt");
+        assert_eq!(f.next().unwrap().url.as_str(), "http://b/1");
+        assert!(f.next().is_none(), "host a is held");
+        f.unblock("a");
+        assert_eq!(f.next().unwrap().url.as_str(), "http://a/1");
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod articles;
 mod frontier;
 mod politeness;
 mod progress;
+mod robots;
 mod shutdown;
 mod state;
 mod worker;
@@ -136,8 +137,13 @@ pub async fn run(
             ),
             ("isPartOf", opts.crawl_id.clone()),
             ("http-header-user-agent", config.fetch.user_agent.clone()),
-            // robots.txt is not consulted yet; say so rather than claim it is obeyed.
-            ("robots", "ignore".into()),
+            (
+                "robots",
+                match raw.politeness.robots {
+                    crate::config::RobotsMode::Obey => "obey".into(),
+                    crate::config::RobotsMode::Ignore => "ignore".into(),
+                },
+            ),
         ],
     })?;
     let fetcher = crate::fetch::build(raw.fetch.fetcher, &config.fetch)?;
@@ -161,9 +167,12 @@ pub async fn run(
         counts: Counts::default(),
         failures: Vec::new(),
         rejected_seen: HashSet::new(),
+        robots: (raw.politeness.robots == crate::config::RobotsMode::Obey)
+            .then(|| robots::RobotsPolicy::new(&config.fetch.user_agent)),
     };
+    // Seeds are fetched whatever the scope rules say (they are the crawl's own choice).
     for seed in &seeds {
-        state.frontier.add(
+        state.queue(
             QueuedUrl {
                 url: seed.clone(),
                 hops: 0,
@@ -213,6 +222,9 @@ pub async fn run(
             let Some(item) = state.frontier.next() else {
                 break;
             };
+            if state.robots_refuse(&item) {
+                continue;
+            }
             dispatched += 1;
             tasks.spawn(worker::process(ctx.clone(), item));
         }

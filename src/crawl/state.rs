@@ -15,6 +15,7 @@ use crate::scope::{CaptureKind, Scope};
 
 use super::articles;
 use super::frontier::{Frontier, QueuedUrl};
+use super::robots::RobotsPolicy;
 use super::worker::Outcome;
 
 /// What the crawl loop owns.
@@ -29,6 +30,8 @@ pub(super) struct CrawlState {
     pub(super) failures: Vec<Failure>,
     /// Rejected URLs already counted, so each is counted once however often it is linked.
     pub(super) rejected_seen: HashSet<String>,
+    /// None when `politeness.robots = "ignore"`.
+    pub(super) robots: Option<RobotsPolicy>,
 }
 
 impl CrawlState {
@@ -38,6 +41,9 @@ impl CrawlState {
             Outcome::Captured(c) => {
                 let c = *c;
                 let ex = &c.exchange;
+                if c.item.kind == CaptureKind::Robots {
+                    self.learn_robots(&c.item, Some(ex));
+                }
                 self.frontier.finished(c.item.host());
                 self.counts.pages += 1;
                 self.counts.payload_bytes += ex.payload.len() as u64;
@@ -140,6 +146,9 @@ impl CrawlState {
                 error,
                 started_at,
             } => {
+                if item.kind == CaptureKind::Robots {
+                    self.learn_robots(&item, None);
+                }
                 self.frontier.finished(item.host());
                 Counts::bump(&mut self.counts.by_kind, item.kind.as_str());
                 Counts::bump(&mut self.counts.by_outcome, "failed");
@@ -247,7 +256,74 @@ impl CrawlState {
             }
             return false;
         }
+        self.queue(item, front)
+    }
+
+    /// Queue a URL that scope has accepted (or a seed), behind its host's robots.txt.
+    pub(super) fn queue(&mut self, item: QueuedUrl, front: bool) -> bool {
+        if let Some(robots) = self.robots.as_mut() {
+            if let Some(robots_url) = robots.needs_fetch(&item.url) {
+                // Hold the host until its robots.txt is in; fetch that first.
+                self.frontier.block(item.host());
+                self.frontier.add_urgent(QueuedUrl {
+                    url: robots_url,
+                    hops: item.hops,
+                    via: None,
+                    kind: CaptureKind::Robots,
+                    requisite: true,
+                });
+            }
+            if let Err(reason) = robots.allowed(&item.url) {
+                self.count_rejection(&item.url, reason);
+                return false;
+            }
+        }
         self.frontier.add(item, front)
+    }
+
+    /// A URL handed out by the frontier: may it still be fetched? Rules learnt after it was
+    /// queued (its host's robots.txt arrived later) are applied here.
+    pub(super) fn robots_refuse(&mut self, item: &QueuedUrl) -> bool {
+        let Some(Err(reason)) = self.robots.as_ref().map(|r| r.allowed(&item.url)) else {
+            return false;
+        };
+        self.frontier.finished(item.host());
+        self.count_rejection(&item.url, reason);
+        true
+    }
+
+    fn count_rejection(&mut self, url: &Url, reason: &str) {
+        if self
+            .rejected_seen
+            .insert(crate::canonical::canonical_key(url))
+        {
+            Counts::bump(&mut self.counts.rejected, reason);
+        }
+    }
+
+    /// A robots.txt fetch finished (`None`: no response at all): learn its rules, release
+    /// the host's queue.
+    fn learn_robots(&mut self, item: &QueuedUrl, ex: Option<&crate::fetch::Exchange>) {
+        let Some(robots) = self.robots.as_mut() else {
+            return;
+        };
+        let host = item.host().to_string();
+        match ex {
+            Some(ex) => {
+                let encoding = ex
+                    .headers
+                    .get(http::header::CONTENT_ENCODING)
+                    .and_then(|v| v.to_str().ok());
+                // robots.txt is small; 500 KiB is the most RFC 9309 asks a crawler to read.
+                let body =
+                    crate::extract::decode::decode_content(&ex.payload, encoding, 500 * 1024)
+                        .map(|d| d.bytes.into_owned())
+                        .unwrap_or_default();
+                robots.learn(&host, Some(ex.status), &body);
+            }
+            None => robots.learn(&host, None, b""),
+        }
+        self.frontier.unblock(&host);
     }
 }
 

@@ -10,6 +10,8 @@
 //! * `/redirect/start/` → 307 → `/redirect/middle/` → 308 → `/redirect/end/` (200);
 //! * `/dup/a/` and `/dup/b/`: byte-identical pages at two URLs (same payload digest), so a
 //!   crawl writes the second as a revisit of the first;
+//! * `/robots.txt` disallows `/private/`, which `/test-index/` links to: an obeying crawl
+//!   never fetches it;
 //! * `/offsite/`: links to a second loopback server addressed as `http://localhost:PORT2/`,
 //!   a different host name and so out of scope; that server counts the requests it gets
 //!   ([`TestSite::offsite_hits`]) so a test can assert a crawl never touched it.
@@ -59,6 +61,8 @@ pub const TEST_ROUTES: &[(&str, u16)] = &[
     ("/redirect/end/", 200),
     ("/dup/a/", 200),
     ("/dup/b/", 200),
+    // Fetched first by a crawl that obeys robots.txt; it disallows /private/.
+    ("/robots.txt", 200),
 ];
 
 /// What `/test-index/` links to: the demo's front page and the fault routes (the later
@@ -73,6 +77,8 @@ const INDEX_LINKS: &[&str] = &[
     "/redirect/start/",
     "/dup/a/",
     "/dup/b/",
+    // Linked, but disallowed by robots.txt: must never be fetched.
+    "/private/",
 ];
 
 pub struct TestSite {
@@ -232,6 +238,13 @@ async fn respond(
         "/redirect/end/" => html(StatusCode::OK, "Redirect end", "<p>Arrived.</p>\n"),
         // Nothing in the body depends on the path: the two URLs share one payload digest.
         // Long enough (> warc.revisit_min_bytes) to be deduplicated.
+        "/robots.txt" => Reply::new(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            "User-agent: *\nDisallow: /private/\n",
+        )
+        .coding(warcrow::demo::reply::Coding::Negotiated),
+        "/private/" => html(StatusCode::OK, "Private", "<p>Not for crawlers.</p>\n"),
         "/dup/a/" | "/dup/b/" => html(
             StatusCode::OK,
             "Duplicate page",
