@@ -236,15 +236,7 @@ async fn offsite_server_counts_requests_and_is_linked_by_name() {
     assert_eq!(site.offsite_hits(), 2);
     let (_, _, index) = get(&client, site.index_url().as_str(), false).await;
     let index = String::from_utf8(index.to_vec()).unwrap();
-    for path in [
-        "/",
-        "/slow/",
-        "/error500/",
-        "/gzip-always/",
-        "/chunked/",
-        "/offsite/",
-        "/redirect/start/",
-    ] {
+    for path in support::INDEX_LINKS {
         assert!(index.contains(&format!("href=\"{path}\"")), "{path}");
     }
 }

@@ -67,7 +67,7 @@ pub const TEST_ROUTES: &[(&str, u16)] = &[
 
 /// What `/test-index/` links to: the demo's front page and the fault routes (the later
 /// redirect hops are reached through the chain).
-const INDEX_LINKS: &[&str] = &[
+pub const INDEX_LINKS: &[&str] = &[
     "/",
     "/slow/",
     "/error500/",
