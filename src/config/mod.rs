@@ -6,12 +6,13 @@
 //! `deny_unknown_fields`, which would stop at the first one. Every key is documented, with its
 //! default, in `config/default.toml`; a test keeps the two in step.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::fetch::{FetchSettings, FetcherKind};
+
+mod sections;
+pub use sections::*;
 
 /// Every problem found in a config file, reported together.
 #[derive(Debug, thiserror::Error)]
@@ -30,166 +31,6 @@ fn render_problems(source: &str, problems: &[String]) -> String {
     out
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default)]
-pub struct RawConfig {
-    pub crawl: CrawlSection,
-    pub scope: ScopeSection,
-    pub politeness: PolitenessSection,
-    pub fetch: FetchSection,
-    pub warc: WarcSection,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct CrawlSection {
-    /// Links followed from a seed: outlinks add one hop; requisites and redirects keep it.
-    pub max_hops: u32,
-    /// Stop after this many captures (0 = no limit).
-    pub max_pages: u64,
-    /// Fetch images, CSS, JS, fonts and media of in-scope pages even when they are off-scope.
-    pub requisites_off_scope: bool,
-}
-
-impl Default for CrawlSection {
-    fn default() -> Self {
-        CrawlSection {
-            max_hops: 3,
-            max_pages: 0,
-            requisites_off_scope: true,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct ScopeSection {
-    /// In scope besides the seeds' hosts: exact host names.
-    pub include_hosts: Vec<String>,
-    /// In scope: these domains and all their subdomains.
-    pub include_domains: Vec<String>,
-    /// In scope: URLs starting with one of these.
-    pub include_prefixes: Vec<String>,
-    /// In scope: URLs matching one of these regular expressions.
-    pub include_regex: Vec<String>,
-    pub exclude_hosts: Vec<String>,
-    pub exclude_domains: Vec<String>,
-    pub exclude_prefixes: Vec<String>,
-    pub exclude_regex: Vec<String>,
-    /// The seeds' hosts are in scope (false: only what the include rules name).
-    pub seed_hosts: bool,
-}
-
-impl Default for ScopeSection {
-    fn default() -> Self {
-        ScopeSection {
-            include_hosts: Vec::new(),
-            include_domains: Vec::new(),
-            include_prefixes: Vec::new(),
-            include_regex: Vec::new(),
-            exclude_hosts: Vec::new(),
-            exclude_domains: Vec::new(),
-            exclude_prefixes: Vec::new(),
-            exclude_regex: Vec::new(),
-            seed_hosts: true,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct PolitenessSection {
-    /// Requests per second to one host (0 = no limit).
-    pub requests_per_second: f64,
-    /// Requests a host may get at once after being idle (governor's burst).
-    pub burst: u32,
-    /// Requests in flight to one host at a time.
-    pub max_connections_per_host: usize,
-    /// Requests in flight in all.
-    pub max_connections: usize,
-    /// Product token of the User-Agent.
-    pub user_agent: String,
-    /// Where a site owner can learn about the crawl and reach its operator.
-    pub contact_url: String,
-    /// Follow each host's robots.txt ("obey") or not ("ignore").
-    pub robots: RobotsMode,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RobotsMode {
-    Obey,
-    Ignore,
-}
-
-impl Default for PolitenessSection {
-    fn default() -> Self {
-        PolitenessSection {
-            requests_per_second: 1.0,
-            burst: 1,
-            max_connections_per_host: 2,
-            max_connections: 32,
-            user_agent: format!("warcrow/{}", env!("CARGO_PKG_VERSION")),
-            contact_url: "https://github.com/warcrow/warcrow#contact".to_string(),
-            robots: RobotsMode::Obey,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct FetchSection {
-    /// "wire" (exact bytes, HTTP/1.1) or "reqwest" (HTTP/2, proxies; records rebuilt).
-    pub fetcher: FetcherKind,
-    pub connect_timeout_secs: f64,
-    pub timeout_secs: f64,
-    pub max_body_bytes: u64,
-    /// PEM files of extra CA certificates to trust.
-    pub extra_ca_files: Vec<PathBuf>,
-    /// http://, https:// or socks5:// proxy (reqwest fetcher only).
-    pub proxy: Option<String>,
-}
-
-impl Default for FetchSection {
-    fn default() -> Self {
-        FetchSection {
-            fetcher: FetcherKind::Wire,
-            connect_timeout_secs: 10.0,
-            timeout_secs: 60.0,
-            max_body_bytes: 256 * 1024 * 1024,
-            extra_ca_files: Vec::new(),
-            proxy: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
-pub struct WarcSection {
-    /// File names are `<prefix>-<timestamp>-<serial>.warc.gz`.
-    pub prefix: String,
-    /// Start a new file once the current one reaches this size.
-    pub rollover_bytes: u64,
-    /// gzip level of each record (1 fastest, 9 smallest).
-    pub compression_level: u32,
-    /// Write a repeated payload as a `revisit` record pointing at its first capture.
-    pub revisits: bool,
-    /// Bodies smaller than this are stored again in full rather than as revisits.
-    pub revisit_min_bytes: u64,
-}
-
-impl Default for WarcSection {
-    fn default() -> Self {
-        WarcSection {
-            prefix: "warcrow".to_string(),
-            rollover_bytes: 1_000_000_000,
-            compression_level: 6,
-            revisits: true,
-            revisit_min_bytes: 256,
-        }
-    }
-}
-
 /// A validated config: what the crawl will use.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -202,7 +43,19 @@ pub struct Config {
 
 /// Top-level keys and each section's keys, for "did you mean" hints.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("crawl", &["max_hops", "max_pages", "requisites_off_scope"]),
+    (
+        "crawl",
+        &[
+            "max_hops",
+            "max_pages",
+            "requisites_off_scope",
+            "max_bytes",
+            "max_duration_secs",
+            "max_per_host",
+            "max_url_length",
+            "sitemaps",
+        ],
+    ),
     (
         "scope",
         &[
@@ -238,6 +91,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max_body_bytes",
             "extra_ca_files",
             "proxy",
+            "allow_private_addresses",
         ],
     ),
     (
@@ -248,6 +102,30 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "compression_level",
             "revisits",
             "revisit_min_bytes",
+        ],
+    ),
+    (
+        "retry",
+        &[
+            "max_attempts",
+            "base_delay_secs",
+            "max_delay_secs",
+            "max_retry_after_secs",
+            "host_give_up_after",
+        ],
+    ),
+    (
+        "traps",
+        &[
+            "max_segment_repeats",
+            "max_path_depth",
+            "max_query_params",
+            "calendar_years_back",
+            "calendar_years_ahead",
+            "max_page_number",
+            "reject_params",
+            "session_params",
+            "ignore_params",
         ],
     ),
 ];
@@ -413,6 +291,40 @@ impl RawConfig {
         }
         if !(1..=9).contains(&w.compression_level) {
             problems.push("`warc.compression_level` must be between 1 and 9".into());
+        }
+        let c = &self.crawl;
+        if !(c.max_duration_secs >= 0.0 && c.max_duration_secs.is_finite()) {
+            problems.push(
+                "`crawl.max_duration_secs` must be a number of seconds ≥ 0 (0 = no limit)".into(),
+            );
+        }
+        if c.max_url_length < 16 {
+            problems.push("`crawl.max_url_length` must be at least 16".into());
+        }
+        let r = &self.retry;
+        if r.max_attempts == 0 {
+            problems.push("`retry.max_attempts` must be at least 1 (1 = no retries)".into());
+        }
+        for (key, v) in [
+            ("base_delay_secs", r.base_delay_secs),
+            ("max_delay_secs", r.max_delay_secs),
+            ("max_retry_after_secs", r.max_retry_after_secs),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                problems.push(format!("`retry.{key}` must be a number of seconds ≥ 0"));
+            }
+        }
+        if r.max_delay_secs < r.base_delay_secs {
+            problems.push("`retry.max_delay_secs` must be at least `retry.base_delay_secs`".into());
+        }
+        if r.host_give_up_after == 0 {
+            problems.push("`retry.host_give_up_after` must be at least 1".into());
+        }
+        let t = &self.traps;
+        if t.max_segment_repeats == 0 || t.max_path_depth == 0 {
+            problems.push(
+                "`traps.max_segment_repeats` and `traps.max_path_depth` must be at least 1".into(),
+            );
         }
         let s = &self.scope;
         let include_regex = compile_all("scope.include_regex", &s.include_regex, &mut problems);
