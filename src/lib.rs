@@ -10,7 +10,8 @@
 //!
 //! `crawl` is the composition root that wires the stages and owns shutdown; `cli` is the
 //! command line; `demo` is the built-in offline demo site; `index_cmd` and `extract_cmd` are
-//! the offline `warcrow index` and `warcrow extract` commands.
+//! the offline `warcrow index` and `warcrow extract` commands. `traps` holds the crawler-trap
+//! rules that run beside scope, and the seen-set key that folds session ids and parameter order.
 
 pub mod archive;
 pub mod canonical;
@@ -25,3 +26,4 @@ pub mod index_cmd;
 pub mod manifest;
 pub mod scope;
 pub mod seeds;
+pub mod traps;
