@@ -246,8 +246,46 @@ mod tests {
         assert_ne!(canonical_key(&a), canonical_key(&b));
     }
 
+    /// Bases with a query, an IPv6 host and port, an IDNA host and path parameters, so that
+    /// relative, scheme-relative and query-only strings resolve in different places.
+    const BASES: &[&str] = &[
+        "https://example.com/dir/page.html?x=1#top",
+        "http://[::1]:8080/",
+        "https://xn--bcher-kva.de/a/b/c;p=1/",
+        "http://example.org",
+    ];
+
+    /// Arbitrary text, and text made of the characters URLs are made of.
+    fn link_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "(https?://)?[a-zA-Z0-9.:@%/?#&=;_~\\-\\[\\]]{0,60}",
+            // Dot segments, escaped dots and slashes, broken escapes.
+            "(//|/|\\.\\./|\\./)?([a-zA-Z0-9%]{0,3}(%[0-9a-fA-F]{0,2}|%2[eEfF]|\\.)?[./]){0,8}(\\?[%a-z0-9=&.]{0,12})?",
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parsed_links_canonicalize_idempotently(base in 0..BASES.len(), raw in link_text()) {
+            let base = Url::parse(BASES[base]).unwrap();
+            if let Some(u) = parse_link(&base, &raw) {
+                prop_assert!(matches!(u.scheme(), "http" | "https"));
+                prop_assert!(u.fragment().is_none());
+                let once = canonicalize(&u);
+                let twice = canonicalize(&once);
+                prop_assert_eq!(twice.as_str(), once.as_str());
+                prop_assert_eq!(canonical_key(&once), canonical_key(&u));
+                // The key is a URL that parses back to itself (resumed crawls store keys).
+                let reparsed = Url::parse(&canonical_key(&u));
+                prop_assert!(reparsed.is_ok());
+                if let Ok(r) = reparsed {
+                    prop_assert_eq!(canonical_key(&r), canonical_key(&u));
+                }
+            }
+        }
 
         #[test]
         fn parse_link_never_panics(raw in any::<String>()) {
