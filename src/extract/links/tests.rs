@@ -301,3 +301,80 @@ proptest! {
         let _ = is_html(None, s.as_bytes());
     }
 }
+
+/// Text for an attribute URL: the usual shapes, schemes that must be dropped, and anything.
+fn url_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "(https?://|//|/|\\.\\./|javascript:|mailto:|data:|ftp://|file:|#| )?[a-zA-Z0-9./?#&=:;%_~ -]{0,20}",
+        any::<String>(),
+    ]
+}
+
+/// One piece of tag soup: link-bearing tags with any quoting, broken tags, junk and bytes.
+fn soup_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        url_text().prop_map(|u| format!("<a href=\"{u}\">x</a>")),
+        url_text().prop_map(|u| format!("<a href='{u}'>")),
+        url_text().prop_map(|u| format!("<img src={u}>")),
+        (url_text(), url_text()).prop_map(|(a, b)| format!("<img srcset='{a} 1x, {b} 2w'>")),
+        url_text().prop_map(|u| format!("<base href=\"{u}\">")),
+        (0u32..100, url_text())
+            .prop_map(|(n, u)| { format!("<meta http-equiv=refresh content=\"{n}; url={u}\">") }),
+        url_text().prop_map(|u| format!("<style>a{{background:url({u})}}</style>")),
+        url_text().prop_map(|u| format!("<div style=\"background:url('{u}')\">")),
+        url_text().prop_map(|u| format!("<link rel=stylesheet href={u}>")),
+        url_text().prop_map(|u| format!("<iframe src=\"{u}\"></iframe>")),
+        prop::sample::select(vec![
+            "<a href=",
+            "<img src='",
+            "</",
+            "<!--",
+            "-->",
+            "<![CDATA[",
+            "<script>",
+            "</a>",
+            "<table><td background=",
+            "<svg><use href=",
+            "<frameset>",
+            "\"",
+            "'",
+            ">",
+            "<",
+        ])
+        .prop_map(str::to_owned),
+        "[^<]{0,12}",
+        prop::collection::vec(any::<u8>(), 0..16)
+            .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+    ]
+}
+
+/// Page URLs the soup is resolved against: a file, a directory, a port and an IPv6 host.
+const PAGES: &[&str] = &[
+    PAGE,
+    "http://example.org/",
+    "http://[::1]:8080/a/b/",
+    "https://xn--bcher-kva.de/x?y=1",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn tag_soup_gives_only_http_links(
+        pieces in prop::collection::vec(soup_piece(), 0..24),
+        page in 0..PAGES.len(),
+    ) {
+        let doc = Html::parse_document(&pieces.concat());
+        let page = Url::parse(PAGES[page]).unwrap();
+        let found = page_links(&doc, &page);
+        let mut seen = HashSet::new();
+        for link in &found {
+            prop_assert!(
+                matches!(link.url.scheme(), "http" | "https"),
+                "{} has scheme {}", link.url, link.url.scheme()
+            );
+            prop_assert!(link.url.fragment().is_none());
+            prop_assert!(seen.insert((link.url.clone(), link.kind)), "duplicate {}", link.url);
+        }
+    }
+}
