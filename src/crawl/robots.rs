@@ -87,6 +87,7 @@ impl RobotsPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()
@@ -135,5 +136,52 @@ mod tests {
             Err("robots_unavailable")
         );
         assert_eq!(p.allowed(&u("http://d.example/robots.txt")), Ok(()));
+    }
+
+    /// robots.txt bodies: arbitrary bytes, and lines shaped like the real thing with
+    /// wildcards, `$`, escapes, long values and stray bytes in them.
+    fn robots_body() -> impl Strategy<Value = Vec<u8>> {
+        let line = prop_oneof![
+            "(User-agent|user-AGENT|Allow|Disallow|Sitemap|Crawl-delay|Host|#|)[ \t]*:?[ \t]*[*$/a-z0-9%?=&._~ -]{0,24}",
+            Just("User-agent: warcrow".to_owned()),
+            Just("User-agent: *".to_owned()),
+            any::<String>(),
+        ];
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..512),
+            prop::collection::vec(line, 0..16).prop_map(|lines| lines.join("\n").into_bytes()),
+        ]
+    }
+
+    fn url_path() -> impl Strategy<Value = String> {
+        prop_oneof!["(/[*$a-z0-9%?=&._~-]{0,8}){0,4}", any::<String>()]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_robots_txt_and_path_never_panic(
+            status in prop_oneof![Just(200u16), 0u16..600],
+            body in robots_body(),
+            paths in prop::collection::vec(url_path(), 1..8),
+        ) {
+            let mut p = RobotsPolicy::new("warcrow/0.1.0");
+            p.needs_fetch(&u("http://a.example/"));
+            p.learn("a.example", Some(status), &body);
+            let base = u("http://a.example/");
+            for path in &paths {
+                let Ok(url) = base.join(path) else { continue };
+                let verdict = p.allowed(&url);
+                match status {
+                    300..=499 => prop_assert_eq!(verdict, Ok(())),
+                    200..=299 => {}
+                    _ if url.host_str() == Some("a.example") && url.path() != "/robots.txt" => {
+                        prop_assert_eq!(verdict, Err("robots_unavailable"));
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 }
