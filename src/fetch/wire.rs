@@ -5,8 +5,8 @@
 //! addresses the [`AddressPolicy`] refuses (checked on every new connection, after DNS, so a
 //! rebinding name cannot slip past), connects, does the TLS handshake for https, and wraps the
 //! stream — the TLS stream, so the record is plaintext HTTP — in a [`Tee`] that copies every
-//! byte into a per-connection [`Recorder`]. See `recorder.rs` for how a pooled keep-alive connection's bytes are split into
-//! exchanges.
+//! byte into a per-connection [`Recorder`]. See `recorder.rs` for how a pooled keep-alive
+//! connection's bytes are split into exchanges.
 //!
 //! What is exact: `request` (the bytes hyper wrote), `response_head` (status line and headers
 //! in their original order, case and repetition), and `response_body` (chunk sizes, chunk
