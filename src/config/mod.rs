@@ -356,6 +356,9 @@ impl RawConfig {
             extra_ca_pem,
             proxy: f.proxy.clone(),
             pool_idle_per_host: p.max_connections_per_host,
+            // Needs the seeds' addresses (async lookups): the crawl sets it from
+            // `fetch.allow_private_addresses` and `fetch::seed_addresses`.
+            address_policy: crate::fetch::AddressPolicy::AllowAll,
         };
         Ok(Config {
             raw: self,

@@ -10,6 +10,7 @@
 //!   pagination ([`comments::paging`]).
 //! * [`extracted`] owns the `extracted.jsonl` line and merges an article's pages into it.
 //! * [`dates`] normalises machine, human and relative dates to ISO 8601.
+//! * [`sitemap`] reads sitemap files (XML, plain text, gzip) and robots.txt `Sitemap:` lines.
 //!
 //! Nothing here does I/O; every function is table-tested beside its code.
 
@@ -20,6 +21,7 @@ pub mod dates;
 pub mod decode;
 pub mod extracted;
 pub mod links;
+pub mod sitemap;
 
 use url::Url;
 

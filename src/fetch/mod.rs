@@ -19,6 +19,8 @@
 //!   `archive::record` for why.)
 //! * When the body was cut (max size, timeout, disconnect), `truncated` says why and both
 //!   `response_body` and `payload` hold what was received up to the cut.
+//! * Under [`AddressPolicy::PublicOnly`], no connection is ever opened to an address the
+//!   policy refuses: both fetchers check the resolved addresses themselves (see `address.rs`).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -27,10 +29,13 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+mod address;
 pub mod reconstructed;
 mod recorder;
 pub mod tls;
 pub mod wire;
+
+pub use address::{AddressPolicy, is_non_public, seed_addresses};
 
 /// Which protocol carried the exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +118,10 @@ pub enum FetchError {
     Protocol(String),
     #[error("unsupported URL: {0}")]
     Unsupported(String),
+    /// Every address of the host was refused by the [`AddressPolicy`]; the message names the
+    /// host, the addresses and the config key that allows them.
+    #[error("blocked address: {0}")]
+    BlockedAddress(String),
     #[error("{0}")]
     Other(String),
 }
@@ -127,6 +136,7 @@ impl FetchError {
             FetchError::Timeout(_) => "timeout",
             FetchError::Protocol(_) => "protocol",
             FetchError::Unsupported(_) => "unsupported",
+            FetchError::BlockedAddress(_) => "blocked_address",
             FetchError::Other(_) => "other",
         }
     }
@@ -155,6 +165,10 @@ pub struct FetchSettings {
     pub proxy: Option<String>,
     /// Total connections kept idle per host in the pool.
     pub pool_idle_per_host: usize,
+    /// Which addresses may be connected to (the SSRF guard, see `address.rs`). `AllowAll` by
+    /// default; a crawl sets `PublicOnly` with its seeds' addresses unless
+    /// `fetch.allow_private_addresses` is true.
+    pub address_policy: AddressPolicy,
 }
 
 impl Default for FetchSettings {
@@ -168,6 +182,7 @@ impl Default for FetchSettings {
             extra_ca_pem: Vec::new(),
             proxy: None,
             pool_idle_per_host: 8,
+            address_policy: AddressPolicy::AllowAll,
         }
     }
 }

@@ -15,6 +15,11 @@
 //!   not match the stored body (cut body, or HEAD-style mismatch) is renamed
 //!   `X-Warcrow-Orig-Content-Length`, and a matching `Content-Length` is added when missing.
 //! * Content-coding is kept: no decompression feature of reqwest is allowed to run.
+//!
+//! The [`AddressPolicy`] is applied in this fetcher's DNS resolver, on the addresses reqwest
+//! will connect to (also the target's, when a `socks5://` proxy has us resolve it). reqwest
+//! hands IP-literal hosts to no resolver, so those are checked before the request. The
+//! proxy's own host name is exempt: the operator chose it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,8 +31,8 @@ use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{HeaderMap, Version};
 
 use super::{
-    Exchange, FetchError, FetchRequest, FetchSettings, Fetcher, Protocol, Truncation, host_header,
-    request_headers, request_uri, tls,
+    AddressPolicy, Exchange, FetchError, FetchRequest, FetchSettings, Fetcher, Protocol,
+    Truncation, host_header, request_headers, request_uri, tls,
 };
 
 /// Renamed transfer-coding header (the body is stored de-chunked).
@@ -55,7 +60,14 @@ impl ReconstructedFetcher {
             .no_deflate()
             .no_zstd()
             .tls_backend_preconfigured(tls)
-            .dns_resolver(Arc::new(TokioResolver));
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: Arc::new(settings.address_policy.clone()),
+                proxy_host: settings
+                    .proxy
+                    .as_deref()
+                    .and_then(|p| url::Url::parse(p).ok())
+                    .and_then(|u| u.host_str().map(str::to_ascii_lowercase)),
+            }));
         builder = match &settings.proxy {
             Some(p) => builder.proxy(
                 reqwest::Proxy::all(p.as_str())
@@ -78,6 +90,7 @@ impl Fetcher for ReconstructedFetcher {
     async fn fetch(&self, req: &FetchRequest) -> Result<Exchange, FetchError> {
         let total = self.settings.total_timeout;
         let uri = request_uri(&req.url)?;
+        self.settings.address_policy.check_literal(&req.url)?;
         let mut url = req.url.clone();
         url.set_fragment(None);
         let headers = request_headers(&self.settings, &req.headers);
@@ -241,12 +254,21 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[error("{0}")]
 struct DnsFailure(String);
 
-/// reqwest's default resolver hides lookup failures among connect errors; this one marks them.
-struct TokioResolver;
+/// reqwest's default resolver hides lookup failures among connect errors; this one marks them,
+/// and drops the addresses the policy refuses.
+struct GuardedResolver {
+    policy: Arc<AddressPolicy>,
+    /// The configured proxy's host name (lowercase), resolved without the policy.
+    proxy_host: Option<String>,
+}
 
-impl reqwest::dns::Resolve for TokioResolver {
+impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
+        let policy = match &self.proxy_host {
+            Some(p) if p.eq_ignore_ascii_case(&host) => Arc::new(AddressPolicy::AllowAll),
+            _ => Arc::clone(&self.policy),
+        };
         Box::pin(async move {
             let failed = |msg: String| -> BoxError { Box::new(DnsFailure(msg)) };
             let addrs = tokio::net::lookup_host((host.as_str(), 0))
@@ -256,6 +278,10 @@ impl reqwest::dns::Resolve for TokioResolver {
             if addrs.is_empty() {
                 return Err(failed(format!("{host}: no addresses")));
             }
+            // The FetchError travels boxed through reqwest and is found again by its type.
+            let addrs = policy
+                .filter(&host, addrs, |a| a.ip())
+                .map_err(|e| -> BoxError { Box::new(e) })?;
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
@@ -265,6 +291,9 @@ fn map_reqwest_error(err: &reqwest::Error) -> FetchError {
     let message = super::error_chain(err);
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = src {
+        if let Some(fe @ FetchError::BlockedAddress(_)) = e.downcast_ref::<FetchError>() {
+            return fe.clone();
+        }
         if e.downcast_ref::<DnsFailure>().is_some() {
             return FetchError::Dns(message);
         }

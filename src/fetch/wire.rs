@@ -1,11 +1,12 @@
 //! The wire fetcher: records exactly what crossed the connection.
 //!
 //! reqwest cannot show the bytes it sent or received, so this fetcher drives hyper-util's
-//! legacy client (HTTP/1.1 only) through its own connector. The connector resolves and
-//! connects, does the TLS handshake for https, and wraps the stream — the TLS stream, so the
-//! record is plaintext HTTP — in a [`Tee`] that copies every byte into a per-connection
-//! [`Recorder`]. See `recorder.rs` for how a pooled keep-alive connection's bytes are split into
-//! exchanges.
+//! legacy client (HTTP/1.1 only) through its own connector. The connector resolves, drops the
+//! addresses the [`AddressPolicy`] refuses (checked on every new connection, after DNS, so a
+//! rebinding name cannot slip past), connects, does the TLS handshake for https, and wraps the
+//! stream — the TLS stream, so the record is plaintext HTTP — in a [`Tee`] that copies every
+//! byte into a per-connection [`Recorder`]. See `recorder.rs` for how a pooled keep-alive
+//! connection's bytes are split into exchanges.
 //!
 //! What is exact: `request` (the bytes hyper wrote), `response_head` (status line and headers
 //! in their original order, case and repetition), and `response_body` (chunk sizes, chunk
@@ -39,8 +40,8 @@ use tokio_rustls::client::TlsStream;
 
 use super::recorder::{ConnTap, Recorder, Tee, chunked_prefix_len, final_head};
 use super::{
-    Exchange, FetchError, FetchRequest, FetchSettings, Fetcher, Protocol, Truncation, host_header,
-    request_headers, request_uri, tls,
+    AddressPolicy, Exchange, FetchError, FetchRequest, FetchSettings, Fetcher, Protocol,
+    Truncation, host_header, request_headers, request_uri, tls,
 };
 
 /// HTTP/1.1 fetcher whose records are the bytes on the wire.
@@ -61,6 +62,7 @@ impl WireFetcher {
         let connector = WireConnector {
             tls: TlsConnector::from(Arc::new(tls)),
             connect_timeout: settings.connect_timeout,
+            policy: Arc::new(settings.address_policy.clone()),
         };
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(settings.pool_idle_per_host)
@@ -259,6 +261,8 @@ fn map_client_error(err: &hyper_util::client::legacy::Error) -> FetchError {
 pub(crate) struct WireConnector {
     tls: TlsConnector,
     connect_timeout: Duration,
+    /// Shared: the connector is cloned for every connection.
+    policy: Arc<AddressPolicy>,
 }
 
 impl tower_service::Service<Uri> for WireConnector {
@@ -297,6 +301,8 @@ impl WireConnector {
         if addrs.is_empty() {
             return Err(FetchError::Dns(format!("{host}: no addresses")));
         }
+        // Here, on what was resolved, and nowhere earlier: see `address.rs`.
+        let addrs = self.policy.filter(host, addrs, |a| a.ip())?;
         let mut last_err = String::new();
         let mut connected = None;
         for addr in addrs {
