@@ -109,10 +109,11 @@ impl FaultServer {
         let addr = listener.local_addr().expect("addr");
         let hits: Hits = Arc::default();
         // n bytes take (n - 1) intervals: the first goes out with the head.
-        let drip_len = (crawl_timeout.mul_f64(0.8).as_millis() / DRIP_EVERY.as_millis()) as usize;
+        let drip_len =
+            ((crawl_timeout.mul_f64(0.8).as_millis() / DRIP_EVERY.as_millis()) as usize).max(1);
         let shared = Arc::new(Shared {
             hits: Arc::clone(&hits),
-            drip_len: drip_len.max(1),
+            drip_len,
             bomb: Arc::new(gzip_bomb()),
         });
         let task = tokio::spawn(async move {
@@ -126,7 +127,7 @@ impl FaultServer {
         FaultServer {
             addr,
             hits,
-            drip_len: drip_len.max(1),
+            drip_len,
             task,
         }
     }
