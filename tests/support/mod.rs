@@ -21,6 +21,7 @@
 #![allow(dead_code)] // Each test file uses a different subset of these helpers.
 
 mod crawl;
+pub mod faults;
 mod replay;
 mod warc_tools;
 #[allow(unused_imports)] // Not every test binary crawls.
