@@ -48,6 +48,10 @@ pub enum Command {
         /// Also package the crawl as DIR/<crawl-name>.wacz (WACZ 1.1.1) when it ends.
         #[arg(long)]
         wacz: bool,
+        /// Continue the crawl in DIR (interrupted, killed or stopped by a limit) instead of
+        /// starting one. Seeds are the crawl's own; --config replaces its config.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["urls", "seeds", "out"])]
+        resume: Option<PathBuf>,
         /// No progress line on stderr.
         #[arg(long, short)]
         quiet: bool,
@@ -113,8 +117,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             config,
             out,
             wacz,
+            resume,
             quiet,
         } => {
+            if let Some(dir) = resume {
+                let config = config
+                    .map(|path| Config::from_file(Some(&path)))
+                    .transpose()?;
+                let opts = CrawlOptions {
+                    out_dir: dir,
+                    crawl_id: String::new(),
+                    progress: !quiet,
+                };
+                let summary = crawl::resume(config, opts).await?;
+                print_summary(&summary);
+                if wacz {
+                    package_wacz(&summary)?;
+                }
+                return Ok(exit_code(&summary));
+            }
             // Validate everything before starting; report every problem at once.
             let config_result = Config::from_file(config.as_deref());
             let seeds_result = crate::seeds::collect(&urls, &seeds);
@@ -235,4 +256,10 @@ fn print_summary(s: &CrawlSummary) {
     );
     say!("  manifest: {}", s.out_dir.join("manifest.json").display());
     say!("  captures: {}", s.out_dir.join("captures.jsonl").display());
+    if s.exit_reason != "finished" {
+        say!(
+            "  continue it with: warcrow crawl --resume {}",
+            s.out_dir.display()
+        );
+    }
 }

@@ -371,7 +371,7 @@ fn page_from(pass: &mut Pass, rec: &Record, url: Url, date: DateTime<Utc>, captu
 }
 
 /// Undoes chunked transfer coding; `None` when the body is not well-formed chunks.
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(raw.len());
     loop {
         let eol = raw.windows(2).position(|w| w == b"\r\n")?;

@@ -7,12 +7,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::archive::WarcFileInfo;
 
 /// Why a URL produced no (or an unusable) capture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorInfo {
     pub kind: String,
     pub message: String,
@@ -62,37 +62,123 @@ pub struct CaptureLine {
     /// Why content extraction failed on this page (the capture itself is fine).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extract_error: Option<String>,
+    /// Which try of the URL this was, when it was not the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// Set when the URL will be tried again: when (RFC 3339). Such a line is not final.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<String>,
+    /// The WARC-Record-ID of the response or revisit record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
 }
 
-/// Appends `captures.jsonl`; flushed at checkpoints and at the end.
+/// The fields of a captures.jsonl line that resume reads back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaptureLineIn {
+    pub url: String,
+    pub status: Option<u16>,
+    pub fetched_at: String,
+    pub kind: String,
+    pub warc_file: Option<String>,
+    pub warc_offset: Option<u64>,
+    pub warc_length: Option<u64>,
+    pub payload_digest: Option<String>,
+    pub bytes: Option<u64>,
+    pub truncated: Option<String>,
+    pub record_type: Option<String>,
+    pub error: Option<ErrorInfo>,
+    pub attempt: Option<u32>,
+    pub retry_at: Option<String>,
+    pub record_id: Option<String>,
+}
+
+/// `captures.jsonl`: lines are held until the next checkpoint writes them (see
+/// [`JournalFile`]), so the file never runs ahead of what the frontier database records.
 pub struct CapturesLog {
-    out: BufWriter<File>,
+    file: JournalFile,
 }
 
 impl CapturesLog {
-    pub fn create(path: &Path) -> std::io::Result<CapturesLog> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+    /// Open the log, cut back to `committed` bytes (what the last checkpoint recorded).
+    pub fn open(path: &Path, committed: u64) -> std::io::Result<CapturesLog> {
         Ok(CapturesLog {
-            out: BufWriter::with_capacity(64 * 1024, file),
+            file: JournalFile::open(path, committed)?,
         })
     }
 
     pub fn append(&mut self, line: &CaptureLine) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.out, line)?;
-        self.out.write_all(b"\n")
+        let mut text = serde_json::to_vec(line)?;
+        text.push(b'\n');
+        self.file.append(&text);
+        Ok(())
     }
 
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()?;
-        self.out.get_ref().sync_data()
+    /// Write what is held; returns the file's length.
+    pub fn flush(&mut self) -> std::io::Result<u64> {
+        self.file.flush()
+    }
+
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.file.sync()
+    }
+}
+
+/// An append-only file written in batches: appended bytes are held in memory until
+/// [`JournalFile::flush`] writes them with one `write`, and the file is cut back to its last
+/// committed length when reopened, so a line is never half there.
+pub struct JournalFile {
+    file: File,
+    held: Vec<u8>,
+    len: u64,
+}
+
+impl JournalFile {
+    pub fn open(path: &Path, committed: u64) -> std::io::Result<JournalFile> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
+            .open(path)?;
+        let actual = file.metadata()?.len();
+        if actual < committed {
+            return Err(std::io::Error::other(format!(
+                "{} is shorter ({actual} bytes) than its last checkpoint ({committed} bytes)",
+                path.display()
+            )));
+        }
+        file.set_len(committed)?;
+        Ok(JournalFile {
+            file,
+            held: Vec::new(),
+            len: committed,
+        })
+    }
+
+    pub fn append(&mut self, bytes: &[u8]) {
+        self.held.extend_from_slice(bytes);
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<u64> {
+        use std::io::Seek;
+        if !self.held.is_empty() {
+            self.file.seek(std::io::SeekFrom::Start(self.len))?;
+            self.file.write_all(&self.held)?;
+            self.len += self.held.len() as u64;
+            self.held.clear();
+        }
+        Ok(self.len)
+    }
+
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        self.file.sync_data()
     }
 }
 
 /// Counters kept while crawling.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     /// Captures by HTTP status ("200", "404", ...).
     pub by_status: BTreeMap<String, u64>,

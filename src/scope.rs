@@ -26,6 +26,8 @@ pub enum CaptureKind {
     CommentPage,
     /// A host's robots.txt (see crawl/robots.rs).
     Robots,
+    /// A sitemap named by robots.txt or by a sitemap index.
+    Sitemap,
 }
 
 impl CaptureKind {
@@ -37,7 +39,23 @@ impl CaptureKind {
             CaptureKind::Redirect => "redirect",
             CaptureKind::CommentPage => "comment_page",
             CaptureKind::Robots => "robots",
+            CaptureKind::Sitemap => "sitemap",
         }
+    }
+
+    /// The kind named by [`CaptureKind::as_str`].
+    pub fn parse(s: &str) -> Option<CaptureKind> {
+        [
+            CaptureKind::Seed,
+            CaptureKind::Outlink,
+            CaptureKind::Requisite,
+            CaptureKind::Redirect,
+            CaptureKind::CommentPage,
+            CaptureKind::Robots,
+            CaptureKind::Sitemap,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

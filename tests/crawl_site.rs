@@ -17,6 +17,10 @@ fn captures(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
 async fn crawl_test_site(fetcher: &str) {
     let site = support::TestSite::start().await;
     let out = tempfile::tempdir().unwrap();
@@ -45,14 +49,40 @@ async fn crawl_test_site(fetcher: &str) {
             }
         })
         .collect();
-    let expected: BTreeSet<String> = site.expected_paths().into_iter().collect();
+    // `?replytocom=` links are a trap the default rules reject (and count).
+    let (traps, expected): (BTreeSet<String>, BTreeSet<String>) = site
+        .expected_paths()
+        .into_iter()
+        .partition(|p| p.contains("replytocom="));
+    assert_eq!(
+        manifest(out.path())["counts"]["rejected"]["trap:reject_param"],
+        traps.len() as u64
+    );
     let missing: Vec<_> = expected.difference(&fetched).collect();
     let extra: Vec<_> = fetched.difference(&expected).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
         "missing {missing:?}\nextra {extra:?}"
     );
-    assert_eq!(caps.len(), fetched.len(), "a URL was fetched twice");
+    // Each URL has one final line; only failures that may pass on a second try (5xx,
+    // timeouts) have an earlier line, marked with when the retry was due.
+    let finals: Vec<&Value> = caps.iter().filter(|c| c["retry_at"].is_null()).collect();
+    assert_eq!(finals.len(), fetched.len(), "a URL was fetched twice");
+    let retried: BTreeSet<&str> = caps
+        .iter()
+        .filter(|c| !c["retry_at"].is_null())
+        .map(|c| c["url"].as_str().unwrap())
+        .collect();
+    let retried: Vec<String> = retried
+        .iter()
+        .map(|u| url::Url::parse(u).unwrap().path().to_string())
+        .collect();
+    assert_eq!(retried, ["/error500/", "/slow/"]);
+    for c in &caps {
+        if c["url"].as_str().unwrap().ends_with("/error500/") && c["retry_at"].is_null() {
+            assert_eq!(c["attempt"], 2, "{c}");
+        }
+    }
     assert_eq!(site.offsite_hits(), 0, "an off-scope outlink was fetched");
     // robots.txt was fetched (and archived) first, and its Disallow was obeyed.
     assert_eq!(caps[0]["kind"], "robots", "{}", caps[0]);

@@ -2,9 +2,8 @@
 //! in bounded time, with every fault accounted for in captures.jsonl and WARCs that warcio
 //! accepts.
 //!
-//! What retries will change (429/503 retried, Retry-After honoured, a storm given up after
-//! `retry.max_attempts`) is asserted separately in an ignored test, each line marked `RETRY:`,
-//! to be enabled once retries exist.
+//! What retries do (429/503 retried, Retry-After honoured, a storm given up after
+//! `retry.max_attempts`, lasting faults not retried) is asserted separately.
 
 mod support;
 
@@ -19,15 +18,8 @@ use warcrow::crawl::{self, CrawlOptions, CrawlSummary};
 /// The fetch timeout of these crawls: `/endless/` is cut here, `/drip/` ends just inside it.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A crawl that takes longer has hung: fail rather than block the suite. (One takes ~17 s in
-/// a debug build today, most of it parsing the gzip bomb's 32 MiB of NULs, see below.)
+/// A crawl that takes longer has hung: fail rather than block the suite.
 const CRAWL_LIMIT: Duration = Duration::from_secs(120);
-
-/// One fault crawl at a time: parsing the gzip bomb's decoded 32 MiB of NULs peaks at ~3 GB
-/// today, because `scraper` (default feature `errors`) keeps all 67 million html5ever parse
-/// errors; two crawls at once would need twice that. Drop this lock once the crate is built
-/// with `scraper = { version = "0.29", default-features = false }` (peak ~36 MB).
-static ONE_CRAWL_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Retry settings small enough for a quick test.
 const MAX_ATTEMPTS: usize = 3;
@@ -71,7 +63,6 @@ fn fault_config(fetcher: &str) -> Config {
 
 /// Crawls the fault server from its index into `out`; panics if the crawl hangs.
 async fn crawl_faults(server: &FaultServer, fetcher: &str, out: &Path) -> CrawlSummary {
-    let _one_at_a_time = ONE_CRAWL_AT_A_TIME.lock().await;
     let run = crawl::run(
         fault_config(fetcher),
         vec![server.index_url()],
@@ -195,9 +186,8 @@ async fn reqwest_crawl_survives_every_fault() {
     crawl_survives_every_fault("reqwest").await;
 }
 
-/// What retries must do with the same server. Every assertion here depends on retries.
+/// What retries do with the same server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs retries (issue 6)"]
 async fn retries_follow_the_servers_hints() {
     let server = FaultServer::start(FETCH_TIMEOUT).await;
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -206,11 +196,11 @@ async fn retries_follow_the_servers_hints() {
     assert_eq!(summary.exit_reason, "finished");
     let captures = read_captures(&out);
 
-    // RETRY: a 429 is retried once its Retry-After (2 s) has passed, and then succeeds.
+    // a 429 is retried once its Retry-After (2 s) has passed, and then succeeds.
     for path in ["/rate/", "/rate-date/"] {
         assert_eq!(server.hits(path), 2, "{path}");
         let times = server.hit_times(path);
-        // RETRY: Retry-After honoured (the HTTP date is whole seconds: at least ~1 s of it).
+        // Retry-After honoured (the HTTP date is whole seconds: at least ~1 s of it).
         let min_wait = if path == "/rate/" { 2.0 } else { 1.0 };
         let waited = times[1].duration_since(times[0]).as_secs_f64();
         assert!(
@@ -219,15 +209,15 @@ async fn retries_follow_the_servers_hints() {
         );
         assert_eq!(outcome(&captures, server.url(path).as_str())["status"], 200);
     }
-    // RETRY: 503, 503, 200: two retries.
+    // 503, 503, 200: two retries.
     assert_eq!(server.hits("/flaky/"), 3);
     assert_eq!(
         outcome(&captures, server.url("/flaky/").as_str())["status"],
         200
     );
-    // RETRY: always 503: given up after max_attempts, and listed as a failure.
+    // always 503: given up after max_attempts, and listed as a failure.
     assert_eq!(server.hits("/storm/"), MAX_ATTEMPTS);
-    // RETRY: its `Retry-After: 1` is honoured between tries.
+    // its `Retry-After: 1` is honoured between tries.
     for pair in server.hit_times("/storm/").windows(2) {
         let waited = pair[1].duration_since(pair[0]).as_secs_f64();
         assert!(waited >= 0.95, "/storm/ retried after {waited:.2} s");
@@ -239,7 +229,7 @@ async fn retries_follow_the_servers_hints() {
         .as_array()
         .is_some_and(|f| f.iter().any(|x| x["url"] == storm.as_str()));
     assert!(listed, "{storm} not in the manifest's failures: {failures}");
-    // RETRY: faults that are not transient are not retried.
+    // faults that are not transient are not retried.
     for path in ["/bad-gzip/", "/to-ftp/", "/loop/a/"] {
         assert_eq!(server.hits(path), 1, "{path}");
     }

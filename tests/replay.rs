@@ -86,7 +86,7 @@ async fn crawl_of_the_test_site_replays_in_pywb() {
         problems(&replay, "pages").join("\n")
     );
     assert_eq!(pages_ok, pages, "pages replayed / pages captured");
-    assert!(pages >= 50, "only {pages} HTML pages captured");
+    assert!(pages >= 30, "only {pages} HTML pages captured");
     // The titles come from the captured pages; they are the demo's articles' own.
     let titles = &replay["titles"];
     for (url, title) in &article_urls {
@@ -182,7 +182,7 @@ fn demo_wacz_replays_in_pywb() {
         );
     }
     assert_eq!(pages_ok, pages);
-    assert!(pages >= 40, "only {pages} demo pages captured");
+    assert!(pages >= 25, "only {pages} demo pages captured");
     assert_eq!(
         count(&replay, "redirects", "replayed"),
         count(&replay, "redirects", "captured")

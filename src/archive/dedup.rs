@@ -7,7 +7,11 @@
 //! much as a small body, and small bodies are what a reader most often wants at hand.
 //!
 //! The claim is atomic: of two concurrent fetches with one digest, exactly one becomes the
-//! original. Memory: one entry per distinct eligible payload of the crawl.
+//! original. A revisit only ever points at an original whose records are already in a WARC
+//! ([`PayloadDedup::confirm`]); while the original is being written, a second capture waits
+//! for it ([`Claim::Wait`]). So a revisit always comes after its original in the files, and cutting a
+//! file back to a checkpoint (resume) never leaves a revisit pointing at nothing.
+//! Memory: one entry per distinct eligible payload of the crawl.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,7 +22,35 @@ use crate::fetch::Exchange;
 pub struct PayloadDedup {
     enabled: bool,
     min_bytes: u64,
-    originals: Mutex<HashMap<String, OriginalCapture>>,
+    originals: Mutex<HashMap<String, Original>>,
+}
+
+struct Original {
+    capture: OriginalCapture,
+    written: bool,
+    /// Tells waiting captures the original is written (true) or never will be (dropped).
+    done: Option<tokio::sync::watch::Sender<bool>>,
+}
+
+/// What a capture should be written as.
+#[derive(Debug)]
+pub enum Claim {
+    /// In full; it is the original for later captures of its payload (or takes no part).
+    Full,
+    /// A revisit of this capture.
+    Revisit(OriginalCapture),
+    /// The original is being written: wait for this, then claim again.
+    Wait(tokio::sync::watch::Receiver<bool>),
+}
+
+impl Claim {
+    /// The original, for tests and callers that cannot wait.
+    pub fn revisit_of(self) -> Option<OriginalCapture> {
+        match self {
+            Claim::Revisit(o) => Some(o),
+            _ => None,
+        }
+    }
 }
 
 impl PayloadDedup {
@@ -37,30 +69,71 @@ impl PayloadDedup {
             && ex.response_body.len() as u64 >= self.min_bytes
     }
 
-    /// The capture this one should point at, or None when it is to be stored in full (in which
-    /// case it becomes the original for later ones, under `this`).
-    pub fn claim(
-        &self,
-        ex: &Exchange,
-        digest: &str,
-        this: OriginalCapture,
-    ) -> Option<OriginalCapture> {
+    /// How to write this capture: in full (then it becomes the original for later ones,
+    /// under `this`), as a revisit, or after waiting for the original to be written.
+    pub fn claim(&self, ex: &Exchange, digest: &str, this: OriginalCapture) -> Claim {
         if !self.eligible(ex) {
-            return None;
+            return Claim::Full;
         }
-        // A poisoned lock only means another worker panicked mid-insert; the map is still
-        // usable, and losing dedup is better than losing the capture.
-        let mut map = self
-            .originals
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut map = self.map();
         match map.get(digest) {
-            Some(orig) => Some(orig.clone()),
+            Some(orig) if orig.written => Claim::Revisit(orig.capture.clone()),
+            Some(orig) => match &orig.done {
+                Some(tx) => Claim::Wait(tx.subscribe()),
+                None => Claim::Full,
+            },
             None => {
-                map.insert(digest.to_string(), this);
-                None
+                map.insert(
+                    digest.to_string(),
+                    Original {
+                        capture: this,
+                        written: false,
+                        done: Some(tokio::sync::watch::channel(false).0),
+                    },
+                );
+                Claim::Full
             }
         }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Original>> {
+        // A poisoned lock only means another worker panicked mid-insert; the map is still
+        // usable, and losing dedup is better than losing the capture.
+        self.originals
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The original claimed under `record_id` is now in a WARC: later captures may point at it.
+    pub fn confirm(&self, digest: &str, record_id: &str) {
+        if let Some(o) = self.map().get_mut(digest)
+            && o.capture.record_id == record_id
+        {
+            o.written = true;
+            if let Some(tx) = o.done.take() {
+                let _ = tx.send(true);
+            }
+        }
+    }
+
+    /// The original claimed under `record_id` was never written.
+    pub fn forget(&self, digest: &str, record_id: &str) {
+        let mut map = self.map();
+        if map
+            .get(digest)
+            .is_some_and(|o| o.capture.record_id == record_id)
+        {
+            map.remove(digest);
+        }
+    }
+
+    /// An original from an earlier run of the crawl (resume), already written.
+    pub fn remember(&self, digest: &str, capture: OriginalCapture) {
+        self.map().entry(digest.to_string()).or_insert(Original {
+            capture,
+            written: true,
+            done: None,
+        });
     }
 }
 
@@ -98,28 +171,40 @@ mod tests {
     fn first_is_original_later_ones_revisit() {
         let d = PayloadDedup::new(true, 4);
         let e = ex(200, b"same body");
-        assert_eq!(d.claim(&e, "sha1:X", cap("a")), None);
-        assert_eq!(d.claim(&e, "sha1:X", cap("b")), Some(cap("a")));
-        assert_eq!(d.claim(&e, "sha1:Y", cap("c")), None);
+        assert!(matches!(d.claim(&e, "sha1:X", cap("a")), Claim::Full));
+        let Claim::Wait(rx) = d.claim(&e, "sha1:X", cap("b")) else {
+            panic!("the original is not written yet: wait for it");
+        };
+        d.confirm("sha1:X", "<a>");
+        assert!(*rx.borrow(), "the waiting capture is told");
+        assert_eq!(d.claim(&e, "sha1:X", cap("b")).revisit_of(), Some(cap("a")));
+        assert!(matches!(d.claim(&e, "sha1:Y", cap("c")), Claim::Full));
+        // An original that is never written lets the next capture take its place.
+        let Claim::Wait(rx) = d.claim(&e, "sha1:Y", cap("d")) else {
+            panic!()
+        };
+        d.forget("sha1:Y", "<c>");
+        assert!(rx.has_changed().is_err(), "sender gone: claim again");
+        assert!(matches!(d.claim(&e, "sha1:Y", cap("d")), Claim::Full));
     }
 
     #[test]
     fn small_errors_and_disabled_are_stored_in_full() {
         let d = PayloadDedup::new(true, 4);
-        assert_eq!(d.claim(&ex(200, b"abc"), "sha1:S", cap("a")), None);
-        assert_eq!(
-            d.claim(&ex(200, b"abc"), "sha1:S", cap("b")),
-            None,
+        let full = |c: Claim| matches!(c, Claim::Full);
+        assert!(full(d.claim(&ex(200, b"abc"), "sha1:S", cap("a"))));
+        d.confirm("sha1:S", "<a>");
+        assert!(
+            full(d.claim(&ex(200, b"abc"), "sha1:S", cap("b"))),
             "below min size"
         );
-        assert_eq!(d.claim(&ex(404, b"not found"), "sha1:N", cap("a")), None);
-        assert_eq!(
-            d.claim(&ex(404, b"not found"), "sha1:N", cap("b")),
-            None,
+        assert!(full(d.claim(&ex(404, b"not found"), "sha1:N", cap("a"))));
+        assert!(
+            full(d.claim(&ex(404, b"not found"), "sha1:N", cap("b"))),
             "not 2xx"
         );
         let off = PayloadDedup::new(false, 0);
-        assert_eq!(off.claim(&ex(200, b"body"), "sha1:B", cap("a")), None);
-        assert_eq!(off.claim(&ex(200, b"body"), "sha1:B", cap("b")), None);
+        assert!(full(off.claim(&ex(200, b"body"), "sha1:B", cap("a"))));
+        assert!(full(off.claim(&ex(200, b"body"), "sha1:B", cap("b"))));
     }
 }

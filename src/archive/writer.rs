@@ -6,6 +6,14 @@
 //! a `.warc.gz` name always means a complete file. Each file starts with a `warcinfo` record.
 //! Records arrive already compressed (callers compress in parallel, outside the lock); the lock
 //! is held only to append, so a group (request + response) lands adjacent in one file.
+//!
+//! Each group gets a sequence number in the order it was appended, so the crawl can commit
+//! outcomes in file order (a prefix of what was written; see `crawl/store.rs`). A group whose
+//! append fails (disk full) is cut off again, so the file still ends on a record boundary.
+//!
+//! For the kill/resume tests, `WARCROW_CRASH_AT` makes the process abort at a chosen point,
+//! as a `kill -9` would: `write:N` halfway through the (N+1)th group's bytes, `rollover`
+//! right after a file was closed and the next one begun.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -56,11 +64,42 @@ struct State {
     current: Option<OpenFile>,
     serial: u32,
     finished: Vec<WarcFileInfo>,
+    /// Groups appended so far (the next group's sequence number).
+    groups: u64,
+    /// The open file must be hashed from disk at close (an append failed and was cut off).
+    rehash: bool,
+}
+
+/// Where a group of records landed, and its place in the order of appends.
+#[derive(Debug, Clone)]
+pub struct WrittenGroup {
+    pub seq: u64,
+    pub locations: Vec<RecordLocation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CrashAt {
+    Never,
+    /// Abort halfway through the group with this sequence number.
+    Write(u64),
+    Rollover,
+}
+
+fn crash_at() -> CrashAt {
+    match std::env::var("WARCROW_CRASH_AT").ok().as_deref() {
+        Some("rollover") => CrashAt::Rollover,
+        Some(s) => s
+            .strip_prefix("write:")
+            .and_then(|n| n.parse().ok())
+            .map_or(CrashAt::Never, CrashAt::Write),
+        None => CrashAt::Never,
+    }
 }
 
 pub struct WarcWriter {
     settings: WriterSettings,
     state: Mutex<State>,
+    crash: CrashAt,
 }
 
 fn poisoned() -> std::io::Error {
@@ -69,14 +108,27 @@ fn poisoned() -> std::io::Error {
 
 impl WarcWriter {
     pub fn new(settings: WriterSettings) -> std::io::Result<WarcWriter> {
+        Self::resume(settings, 0, Vec::new())
+    }
+
+    /// A writer that continues a crawl: new files from `next_serial` on, after the files
+    /// already `finished`.
+    pub fn resume(
+        settings: WriterSettings,
+        next_serial: u32,
+        finished: Vec<WarcFileInfo>,
+    ) -> std::io::Result<WarcWriter> {
         std::fs::create_dir_all(&settings.dir)?;
         Ok(WarcWriter {
             settings,
             state: Mutex::new(State {
                 current: None,
-                serial: 0,
-                finished: Vec::new(),
+                serial: next_serial,
+                finished,
+                groups: 0,
+                rehash: false,
             }),
+            crash: crash_at(),
         })
     }
 
@@ -105,6 +157,10 @@ impl WarcWriter {
         let info = warcinfo(&name, &s.info_fields).encode(s.compression_level)?;
         append(&mut f, &info)?;
         state.current = Some(f);
+        state.rehash = false;
+        if self.crash == CrashAt::Rollover && state.serial > 1 {
+            std::process::abort();
+        }
         Ok(())
     }
 
@@ -116,17 +172,23 @@ impl WarcWriter {
                 // Make the rename durable; not all filesystems allow syncing a directory.
                 let _ = dir.sync_all();
             }
+            let sha256 = if state.rehash {
+                sha256_of(&f.path)?
+            } else {
+                hex(&f.sha256.finalize())
+            };
             state.finished.push(WarcFileInfo {
                 name: f.name,
                 size: f.size,
-                sha256: hex(&f.sha256.finalize()),
+                sha256,
             });
         }
         Ok(())
     }
 
-    /// Append already-encoded records, adjacent, in one file. Returns where each landed.
-    pub fn write_group(&self, members: &[Vec<u8>]) -> std::io::Result<Vec<RecordLocation>> {
+    /// Append already-encoded records, adjacent, in one file. Returns where each landed and
+    /// the group's sequence number. On an error nothing of the group stays in the file.
+    pub fn write_group(&self, members: &[Vec<u8>]) -> std::io::Result<WrittenGroup> {
         let mut state = self.state.lock().map_err(|_| poisoned())?;
         let needs_new = match &state.current {
             None => true,
@@ -136,19 +198,42 @@ impl WarcWriter {
             self.close_current(&mut state)?;
             self.open_next(&mut state)?;
         }
+        let seq = state.groups;
+        let crash = self.crash == CrashAt::Write(seq);
         let Some(f) = state.current.as_mut() else {
             return Err(std::io::Error::other("no open WARC file"));
         };
+        let start = f.size;
         let mut locations = Vec::with_capacity(members.len());
+        let mut result = Ok(());
         for m in members {
             locations.push(RecordLocation {
                 file: f.name.clone(),
                 offset: f.size,
                 length: m.len() as u64,
             });
-            append(f, m)?;
+            if crash {
+                let _ = f.file.write_all(&m[..m.len() / 2]);
+                std::process::abort();
+            }
+            result = append(f, m);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(locations)
+        if let Err(e) = result {
+            // Cut the partial group off so the file ends on a record boundary; its hash is
+            // then taken from disk at close.
+            let cut = f.file.set_len(start);
+            f.size = start;
+            state.rehash = true;
+            return Err(match cut {
+                Ok(()) => e,
+                Err(cut) => std::io::Error::other(format!("{e}; cutting it off failed: {cut}")),
+            });
+        }
+        state.groups += 1;
+        Ok(WrittenGroup { seq, locations })
     }
 
     /// Close the open file (sync + rename) and list every file written.
@@ -170,7 +255,21 @@ fn append(f: &mut OpenFile, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn open_name(path: &Path) -> PathBuf {
+/// The sha256 of a file, read from disk.
+pub fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf)?;
+        if n == 0 {
+            return Ok(hex(&hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+pub fn open_name(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(".open");
     PathBuf::from(s)
@@ -210,12 +309,15 @@ mod tests {
     fn offsets_seek_to_members_and_files_roll_over() {
         let dir = tempfile::tempdir().unwrap();
         let w = WarcWriter::new(settings(dir.path(), 1)).unwrap();
-        let a = w.write_group(&[member("one"), member("two")]).unwrap();
+        let a = w
+            .write_group(&[member("one"), member("two")])
+            .unwrap()
+            .locations;
         assert_eq!(a[0].file, a[1].file, "a group stays in one file");
         assert_eq!(a[1].offset, a[0].offset + a[0].length);
         // The file is still open: no final name yet.
         assert!(!dir.path().join(&a[0].file).exists());
-        let b = w.write_group(&[member("three")]).unwrap();
+        let b = w.write_group(&[member("three")]).unwrap().locations;
         assert_ne!(a[0].file, b[0].file, "rollover after the size is reached");
         let files = w.finish().unwrap();
         assert_eq!(files.len(), 2);

@@ -48,10 +48,8 @@ struct Pending {
 
 impl ArticleLog {
     pub(super) fn create(path: &Path) -> std::io::Result<ArticleLog> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        // Written afresh: a resumed crawl rebuilds it from its WARCs at the end.
+        let file = File::create(path)?;
         Ok(ArticleLog {
             out: BufWriter::with_capacity(64 * 1024, file),
             pending: HashMap::new(),
@@ -140,13 +138,12 @@ impl CrawlState {
             return queued;
         }
         for url in pages {
-            let item = QueuedUrl {
-                url: crate::canonical::canonicalize(url),
-                hops: from.hops,
-                via: Some(from.url.clone()),
-                kind: CaptureKind::CommentPage,
-                requisite: false,
-            };
+            let item = QueuedUrl::new(
+                crate::canonical::canonicalize(url),
+                from.hops,
+                Some(from.url.clone()),
+                CaptureKind::CommentPage,
+            );
             let url = item.url.clone();
             if self.offer(item, false) {
                 queued.push(url);

@@ -19,28 +19,31 @@ mod articles;
 mod frontier;
 mod politeness;
 mod progress;
+mod record;
+mod resume;
+mod retry;
 mod robots;
+mod setup;
 mod shutdown;
 mod state;
+mod store;
 mod worker;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+
 use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::archive::{WarcFileInfo, WarcWriter, WriterSettings};
+use crate::archive::WarcFileInfo;
 use crate::config::Config;
-use crate::manifest::{CapturesLog, Counts, Manifest, Software};
-use crate::scope::{CaptureKind, Scope};
+use crate::manifest::Counts;
 
-use frontier::{Frontier, QueuedUrl};
-use state::{CrawlState, LiveIndex};
-use worker::{Outcome, WorkerContext};
+use state::CrawlState;
+use worker::Outcome;
 
 /// How this run behaves (flags), as opposed to what the crawl is (config).
 #[derive(Debug, Clone)]
@@ -76,11 +79,17 @@ pub enum CrawlError {
          another --out, or leave it out for a fresh ./crawls/<crawl-id>/"
     )]
     OutputInUse { path: PathBuf },
+    #[error(
+        "{path} is not a warcrow crawl folder that can be resumed (no frontier.db, or one \
+         from another version); start a new crawl with --out instead"
+    )]
+    NotACrawl { path: PathBuf },
     #[error("cannot set up the HTTP client")]
     Fetcher(#[from] crate::fetch::FetchError),
     #[error(
         "writing the crawl output failed; check free disk space and permissions of the \
-         output folder"
+         output folder, then continue the crawl with `warcrow crawl --resume <folder>` (what \
+         was written up to the last checkpoint is kept)"
     )]
     Write(#[from] std::io::Error),
 }
@@ -99,147 +108,137 @@ fn now_rfc3339() -> String {
 }
 
 /// How often manifest.json is rewritten while crawling.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
+const MANIFEST_EVERY: Duration = Duration::from_secs(30);
+/// How often the frontier database, captures.jsonl and index.cdxj are committed together.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// Commit earlier when this many frontier changes are waiting.
+const COMMIT_OPS: usize = 20_000;
 
-/// Run a crawl to its end.
+/// Run a new crawl to its end.
 pub async fn run(
     config: Config,
     seeds: Vec<Url>,
     opts: CrawlOptions,
 ) -> Result<CrawlSummary, CrawlError> {
-    let started = Instant::now();
-    let out = opts.out_dir.clone();
-    // Never mix two crawls in one folder: their captures.jsonl, index and manifest would
-    // describe each other's WARCs.
-    if out.join("manifest.json").exists() {
-        return Err(CrawlError::OutputInUse { path: out });
-    }
-    std::fs::create_dir_all(out.join("warc")).map_err(|source| CrawlError::OutputDir {
-        path: out.clone(),
-        source,
-    })?;
-    let raw = &config.raw;
-    let writer = WarcWriter::new(WriterSettings {
-        dir: out.join("warc"),
-        prefix: raw.warc.prefix.clone(),
-        rollover_bytes: raw.warc.rollover_bytes,
-        compression_level: raw.warc.compression_level,
-        info_fields: vec![
-            (
-                "software",
-                format!("warcrow/{} (Rust)", env!("CARGO_PKG_VERSION")),
-            ),
-            ("format", "WARC File Format 1.1".into()),
-            (
-                "conformsTo",
-                "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
-                    .into(),
-            ),
-            ("isPartOf", opts.crawl_id.clone()),
-            ("http-header-user-agent", config.fetch.user_agent.clone()),
-            (
-                "robots",
-                match raw.politeness.robots {
-                    crate::config::RobotsMode::Obey => "obey".into(),
-                    crate::config::RobotsMode::Ignore => "ignore".into(),
-                },
-            ),
-        ],
-    })?;
-    let fetcher = crate::fetch::build(raw.fetch.fetcher, &config.fetch)?;
-    let ctx = Arc::new(WorkerContext {
-        fetcher,
-        writer,
-        politeness: worker_politeness(&config),
-        dedup: crate::archive::dedup::PayloadDedup::new(
-            raw.warc.revisits,
-            raw.warc.revisit_min_bytes,
-        ),
-        compression_level: raw.warc.compression_level,
-        max_parse_bytes: 32 * 1024 * 1024,
-    });
-    let mut state = CrawlState {
-        scope: Scope::new(&config, &seeds),
-        frontier: Frontier::new(raw.politeness.max_connections_per_host),
-        captures: CapturesLog::create(&out.join("captures.jsonl"))?,
-        index: LiveIndex::create(&out.join("index.cdxj"))?,
-        articles: articles::ArticleLog::create(&out.join("extracted.jsonl"))?,
-        counts: Counts::default(),
-        failures: Vec::new(),
-        rejected_seen: HashSet::new(),
-        robots: (raw.politeness.robots == crate::config::RobotsMode::Obey)
-            .then(|| robots::RobotsPolicy::new(&config.fetch.user_agent)),
-    };
-    // Seeds are fetched whatever the scope rules say (they are the crawl's own choice).
-    for seed in &seeds {
-        state.queue(
-            QueuedUrl {
-                url: seed.clone(),
-                hops: 0,
-                via: None,
-                kind: CaptureKind::Seed,
-                requisite: false,
-            },
-            false,
-        );
-    }
-    let mut manifest = Manifest {
-        crawl_id: opts.crawl_id.clone(),
-        software: Software {
-            name: "warcrow",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        seeds: seeds.iter().map(|s| s.to_string()).collect(),
-        started_at: now_rfc3339(),
-        ended_at: None,
-        exit_reason: "running".into(),
-        counts: Counts::default(),
-        failures: Vec::new(),
-        warc_files: Vec::new(),
-        config: serde_json::to_value(raw).unwrap_or(serde_json::Value::Null),
-    };
-    let manifest_path = out.join("manifest.json");
-    manifest.write_atomic(&manifest_path)?;
+    let prepared = setup::fresh(config, seeds, &opts).await?;
+    drive(prepared, opts).await
+}
 
+/// Continue the crawl in `opts.out_dir` after an interruption, a kill or a limit.
+/// `config`: replaces the crawl's own config (to raise a limit), if given.
+pub async fn resume(
+    config: Option<Config>,
+    opts: CrawlOptions,
+) -> Result<CrawlSummary, CrawlError> {
+    let prepared = setup::resumed(config, &opts).await?;
+    drive(prepared, opts).await
+}
+
+/// Which limit stops the crawl now, if any.
+fn limit_reached(
+    config: &Config,
+    state: &CrawlState,
+    in_flight: usize,
+    elapsed: Duration,
+) -> Option<&'static str> {
+    let c = &config.raw.crawl;
+    if c.max_pages > 0 && state.counts.pages + in_flight as u64 >= c.max_pages {
+        return Some("limit_reached:max_pages");
+    }
+    if c.max_bytes > 0 && state.counts.payload_bytes >= c.max_bytes {
+        return Some("limit_reached:max_bytes");
+    }
+    if c.max_duration_secs > 0.0 && elapsed.as_secs_f64() >= c.max_duration_secs {
+        return Some("limit_reached:max_duration");
+    }
+    None
+}
+
+async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, CrawlError> {
+    let started = Instant::now();
+    let setup::Prepared {
+        config,
+        ctx,
+        mut state,
+        mut manifest,
+        elapsed_before,
+        resumed,
+    } = p;
+    let out = opts.out_dir.clone();
+    let manifest_path = out.join("manifest.json");
     let progress = progress::Progress::new(opts.progress);
-    let max_conn = raw.politeness.max_connections;
-    let max_pages = raw.crawl.max_pages;
+    let max_conn = config.raw.politeness.max_connections;
     let mut tasks: JoinSet<Outcome> = JoinSet::new();
     let mut exit_reason: Option<String> = None;
     let mut stopping = false;
     let mut signals = shutdown::StopSignals::new();
     let mut fatal: Option<std::io::Error> = None;
-    let mut last_checkpoint = Instant::now();
-    let mut dispatched: u64 = 0;
+    let mut last_manifest = Instant::now();
+    let mut last_commit = Instant::now();
+    // Outcomes are recorded in the order their records were appended, so every commit covers
+    // a prefix of each WARC file (see store.rs); early ones wait here.
+    let mut early: BTreeMap<u64, Box<worker::Captured>> = BTreeMap::new();
+    let mut next_seq: u64 = 0;
+    let commit = |state: &mut CrawlState, elapsed: Duration| -> std::io::Result<()> {
+        let captures_len = state.captures.flush()?;
+        let index_len = state.index.flush()?;
+        state.articles.flush()?;
+        state.frontier.commit(&store::Checkpoint {
+            counts: state.counts.clone(),
+            captures_len,
+            index_len,
+            warc_ends: state.warc_ends.clone(),
+            elapsed_secs: elapsed.as_secs_f64(),
+        })?;
+        Ok(())
+    };
     loop {
+        let now = tokio::time::Instant::now();
+        state.frontier.wake(now);
+        let elapsed = elapsed_before + started.elapsed();
         while !stopping && tasks.len() < max_conn {
-            if max_pages > 0 && dispatched >= max_pages {
-                if state.frontier.queued() > 0 && exit_reason.is_none() {
-                    exit_reason = Some("limit_reached:max_pages".into());
+            if let Some(limit) = limit_reached(&config, &state, tasks.len(), elapsed) {
+                exit_reason.get_or_insert_with(|| limit.to_string());
+                stopping = true;
+                break;
+            }
+            let Some(item) = state.frontier.next(now) else {
+                if !state.frontier.wants_refill() {
+                    break;
                 }
-                break;
-            }
-            let Some(item) = state.frontier.next() else {
-                break;
-            };
-            if state.robots_refuse(&item) {
+                if state.frontier.pending() > 0 {
+                    commit(&mut state, elapsed)?;
+                    last_commit = Instant::now();
+                }
+                state.frontier.refill().map_err(std::io::Error::from)?;
                 continue;
+            };
+            if let state::Gate::Go(mut item) = state.gate(item) {
+                item.attempts += 1;
+                tasks.spawn(worker::process(ctx.clone(), item));
             }
-            dispatched += 1;
-            tasks.spawn(worker::process(ctx.clone(), item));
         }
-        if tasks.is_empty() {
+        let wake = state.frontier.next_wake();
+        if tasks.is_empty() && (stopping || wake.is_none()) {
             break;
         }
+        let sleep_until = wake.unwrap_or_else(|| now + Duration::from_secs(3600));
         tokio::select! {
-            joined = tasks.join_next() => {
+            joined = tasks.join_next(), if !tasks.is_empty() => {
                 let Some(joined) = joined else { continue };
                 match joined {
                     Ok(Outcome::WriteFailed { item, error }) => {
                         tracing::error!(url = %item.url, "WARC write failed: {error}");
-                        state.frontier.finished(item.host());
+                        state.record(Outcome::WriteFailed { item, error: std::io::Error::other("") })?;
                         fatal.get_or_insert(error);
                         stopping = true;
+                    }
+                    Ok(Outcome::Captured(c)) => {
+                        early.insert(c.seq, c);
+                        while let Some(c) = early.remove(&next_seq) {
+                            next_seq += 1;
+                            state.record(Outcome::Captured(c))?;
+                        }
                     }
                     Ok(outcome) => state.record(outcome)?,
                     Err(e) if e.is_cancelled() => {}
@@ -251,16 +250,8 @@ pub async fn run(
                     state.frontier.in_flight(),
                     state.failures.len() as u64,
                 );
-                if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                    last_checkpoint = Instant::now();
-                    state.captures.flush()?;
-                    state.index.flush()?;
-                    state.articles.flush()?;
-                    manifest.counts = state.counts.clone();
-                    manifest.failures = state.failures.clone();
-                    manifest.write_atomic(&manifest_path)?;
-                }
             }
+            _ = tokio::time::sleep_until(sleep_until) => {}
             _ = signals.next() => {
                 if stopping {
                     eprintln!("\nsecond stop signal: abandoning {} in-flight fetches", tasks.len());
@@ -275,16 +266,49 @@ pub async fn run(
                 exit_reason.get_or_insert_with(|| "interrupted".into());
             }
         }
+        if last_commit.elapsed() >= COMMIT_EVERY || state.frontier.pending() >= COMMIT_OPS {
+            commit(&mut state, elapsed_before + started.elapsed())?;
+            last_commit = Instant::now();
+        }
+        if last_manifest.elapsed() >= MANIFEST_EVERY {
+            last_manifest = Instant::now();
+            manifest.counts = state.counts.clone();
+            manifest.failures = state.failures.clone();
+            manifest.write_atomic(&manifest_path)?;
+        }
     }
     progress.finish();
-    state.captures.flush()?;
-    state.index.finish()?;
-    state.articles.finish()?;
+    if !early.is_empty() {
+        // Only possible when a worker panicked after writing: those records stay uncommitted
+        // and are cut off by the next resume.
+        tracing::warn!("{} captures could not be recorded in order", early.len());
+    }
+    let elapsed = elapsed_before + started.elapsed();
+    // On a write failure the disk may be full: the last commit stands, and resume cuts the
+    // files back to it.
+    let finished_ok = fatal.is_none();
+    if finished_ok {
+        commit(&mut state, elapsed)?;
+        state.captures.sync()?;
+        state.index.finish()?;
+        state.articles.finish()?;
+    }
     let warc_files = ctx.writer.finish()?;
     let exit_reason = match &fatal {
         Some(_) => "failed:warc_write".to_string(),
         None => exit_reason.unwrap_or_else(|| "finished".into()),
     };
+    if resumed && finished_ok {
+        // Articles waiting for comment pages when the crawl was killed were lost with it;
+        // extracted.jsonl is rebuilt from all the crawl's WARCs instead.
+        let paths: Vec<PathBuf> = warc_files
+            .iter()
+            .map(|f| out.join("warc").join(&f.name))
+            .collect();
+        if let Err(e) = crate::extract_cmd::run(&paths, Some(&out.join("extracted.jsonl"))) {
+            tracing::warn!("could not rebuild extracted.jsonl: {e}");
+        }
+    }
     manifest.ended_at = Some(now_rfc3339());
     manifest.exit_reason = exit_reason.clone();
     manifest.counts = state.counts.clone();
@@ -295,13 +319,13 @@ pub async fn run(
         return Err(CrawlError::Write(e));
     }
     Ok(CrawlSummary {
-        crawl_id: opts.crawl_id,
+        crawl_id: manifest.crawl_id,
         out_dir: out,
         exit_reason,
         failures: state.failures.len(),
         counts: state.counts,
         warc_files,
-        elapsed: started.elapsed(),
+        elapsed,
     })
 }
 

@@ -1,26 +1,36 @@
-//! What the crawl loop owns and how it accounts for each finished URL: the scope, the
-//! frontier, captures.jsonl, the live CDXJ index, the article merger and the counters. Only
-//! the loop touches this state, so none of it needs a lock.
+//! What the crawl loop owns and how URLs get into the frontier: scope, traps, limits and
+//! robots.txt are checked here, in one place. Only the loop touches this state, so none of it
+//! needs a lock. How a finished URL is accounted for is in `record.rs`.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 
-use chrono::SecondsFormat;
 use url::Url;
 
 use crate::archive::cdxj;
 use crate::extract::LinkKind;
-use crate::manifest::{CaptureLine, CapturesLog, Counts, ErrorInfo, Failure};
+use crate::manifest::{CapturesLog, Counts, Failure, JournalFile};
 use crate::scope::{CaptureKind, Scope};
+use crate::traps::Traps;
 
 use super::articles;
 use super::frontier::{Frontier, QueuedUrl};
+use super::retry::RetryPolicy;
 use super::robots::RobotsPolicy;
-use super::worker::Outcome;
+use super::store::UrlState;
+
+/// Limits checked as URLs are queued.
+pub(super) struct QueueLimits {
+    pub(super) max_url_length: usize,
+    /// 0 = no limit.
+    pub(super) max_per_host: u64,
+    pub(super) sitemaps: bool,
+}
 
 /// What the crawl loop owns.
 pub(super) struct CrawlState {
     pub(super) scope: Scope,
+    pub(super) traps: Traps,
+    pub(super) limits: QueueLimits,
     pub(super) frontier: Frontier,
     pub(super) captures: CapturesLog,
     pub(super) index: LiveIndex,
@@ -28,172 +38,24 @@ pub(super) struct CrawlState {
     pub(super) articles: articles::ArticleLog,
     pub(super) counts: Counts,
     pub(super) failures: Vec<Failure>,
-    /// Rejected URLs already counted, so each is counted once however often it is linked.
-    pub(super) rejected_seen: HashSet<String>,
     /// None when `politeness.robots = "ignore"`.
     pub(super) robots: Option<RobotsPolicy>,
+    pub(super) retry: RetryPolicy,
+    /// The end of the last record of each WARC file whose outcome was recorded.
+    pub(super) warc_ends: BTreeMap<String, u64>,
+}
+
+/// What the gate before dispatch decided (one per dispatch, so its size does not matter).
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Gate {
+    Go(QueuedUrl),
+    /// Put back: its host's robots.txt is fetched first.
+    Held,
+    /// Not fetched (robots.txt disallows it).
+    Refused,
 }
 
 impl CrawlState {
-    /// Account for one finished URL and queue what it led to.
-    pub(super) fn record(&mut self, outcome: Outcome) -> std::io::Result<()> {
-        match outcome {
-            Outcome::Captured(c) => {
-                let c = *c;
-                let ex = &c.exchange;
-                if c.item.kind == CaptureKind::Robots {
-                    self.learn_robots(&c.item, Some(ex));
-                }
-                self.frontier.finished(c.item.host());
-                self.counts.pages += 1;
-                self.counts.payload_bytes += ex.payload.len() as u64;
-                Counts::bump(&mut self.counts.by_status, &ex.status.to_string());
-                Counts::bump(&mut self.counts.by_kind, c.item.kind.as_str());
-                if c.revisit_of.is_some() {
-                    Counts::bump(&mut self.counts.by_outcome, "revisit");
-                }
-                let extract_error = self.count_extraction(&c.extraction);
-                let mut error = None;
-                if ex.status >= 400 {
-                    let reason = http::StatusCode::from_u16(ex.status)
-                        .ok()
-                        .and_then(|s| s.canonical_reason())
-                        .unwrap_or("");
-                    error = Some(ErrorInfo {
-                        kind: "http".into(),
-                        message: format!("HTTP {} {reason}", ex.status)
-                            .trim_end()
-                            .to_string(),
-                    });
-                    Counts::bump(&mut self.counts.by_outcome, "http_error");
-                } else if let Some(msg) = &c.extract_error {
-                    error = Some(ErrorInfo {
-                        kind: "extract".into(),
-                        message: msg.clone(),
-                    });
-                    Counts::bump(&mut self.counts.by_outcome, "extract_error");
-                } else {
-                    Counts::bump(&mut self.counts.by_outcome, "captured");
-                }
-                if let Some(t) = ex.truncated {
-                    Counts::bump(
-                        &mut self.counts.by_outcome,
-                        &format!("truncated_{}", t.as_str()),
-                    );
-                }
-                if let Some(e) = &error {
-                    self.failures.push(Failure {
-                        url: ex.url.to_string(),
-                        status: Some(ex.status),
-                        error: e.clone(),
-                    });
-                }
-                self.captures.append(&CaptureLine {
-                    url: ex.url.to_string(),
-                    status: Some(ex.status),
-                    content_type: ex.content_type().map(str::to_owned),
-                    fetched_at: ex.started_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                    hops: c.item.hops,
-                    via: c.item.via.as_ref().map(Url::to_string),
-                    kind: c.item.kind.as_str(),
-                    warc_file: Some(c.response.file.clone()),
-                    warc_offset: Some(c.response.offset),
-                    warc_length: Some(c.response.length),
-                    request_offset: Some(c.request.offset),
-                    payload_digest: Some(c.payload_digest.clone()),
-                    bytes: Some(ex.payload.len() as u64),
-                    duration_ms: Some(ex.duration.as_millis() as u64),
-                    ip: ex.ip.map(|ip| ip.to_string()),
-                    truncated: ex.truncated.map(|t| t.as_str()),
-                    redirect_to: c.redirect_to.as_ref().map(Url::to_string),
-                    links: Some(c.links.len() as u32),
-                    title: c.title.clone(),
-                    record_type: Some(if c.revisit_of.is_some() {
-                        "revisit"
-                    } else {
-                        "response"
-                    }),
-                    revisit_of: c.revisit_of.as_ref().map(|o| o.uri.clone()),
-                    error,
-                    extract_error,
-                })?;
-                self.index.append(&cdxj::CdxjFields {
-                    url: ex.url.as_str(),
-                    warc_date: ex.started_at,
-                    mime: if c.revisit_of.is_some() {
-                        Some("warc/revisit")
-                    } else {
-                        ex.content_type()
-                    },
-                    status: Some(ex.status),
-                    digest: &c.payload_digest,
-                    length: c.response.length,
-                    offset: c.response.offset,
-                    filename: &c.response.file,
-                })?;
-                if let Some(target) = &c.redirect_to {
-                    self.enqueue_redirect(&c.item, target);
-                }
-                // Comment pages first, so they are queued as such rather than as outlinks.
-                let queued = self.enqueue_comment_pages(&c.item, &c.comment_pages);
-                for link in &c.links {
-                    self.enqueue_link(&c.item, &link.url, link.kind);
-                }
-                self.article_done(c, queued)?;
-            }
-            Outcome::Failed {
-                item,
-                error,
-                started_at,
-            } => {
-                if item.kind == CaptureKind::Robots {
-                    self.learn_robots(&item, None);
-                }
-                self.frontier.finished(item.host());
-                Counts::bump(&mut self.counts.by_kind, item.kind.as_str());
-                Counts::bump(&mut self.counts.by_outcome, "failed");
-                let info = ErrorInfo {
-                    kind: error.kind().into(),
-                    message: error.to_string(),
-                };
-                tracing::info!(url = %item.url, "fetch failed: {error}");
-                self.failures.push(Failure {
-                    url: item.url.to_string(),
-                    status: None,
-                    error: info.clone(),
-                });
-                self.captures.append(&CaptureLine {
-                    url: item.url.to_string(),
-                    status: None,
-                    content_type: None,
-                    fetched_at: started_at.to_rfc3339_opts(SecondsFormat::Micros, true),
-                    hops: item.hops,
-                    via: item.via.as_ref().map(Url::to_string),
-                    kind: item.kind.as_str(),
-                    warc_file: None,
-                    warc_offset: None,
-                    warc_length: None,
-                    request_offset: None,
-                    payload_digest: None,
-                    bytes: None,
-                    duration_ms: None,
-                    ip: None,
-                    truncated: None,
-                    redirect_to: None,
-                    links: None,
-                    title: None,
-                    record_type: None,
-                    revisit_of: None,
-                    error: Some(info),
-                    extract_error: None,
-                })?;
-                self.articles.done(&item.url, None, Vec::new())?;
-            }
-            Outcome::WriteFailed { item, .. } => self.frontier.finished(item.host()),
-        }
-        Ok(())
-    }
-
     pub(super) fn enqueue_redirect(&mut self, from: &QueuedUrl, target: &Url) {
         // A seed that redirects to another host (http → https://www.) brings that host along:
         // hops stay 0 along a seed's redirect chain, and only seeds start at 0.
@@ -204,51 +66,51 @@ impl CrawlState {
             self.scope.add_host(host);
         }
         let url = crate::canonical::canonicalize(target);
-        let item = QueuedUrl {
-            url: url.clone(),
-            hops: from.hops,
-            via: Some(from.url.clone()),
-            kind: CaptureKind::Redirect,
-            requisite: from.requisite,
-        };
+        let mut item = QueuedUrl::new(
+            url.clone(),
+            from.hops,
+            Some(from.url.clone()),
+            CaptureKind::Redirect,
+        );
+        item.requisite = from.requisite;
         if self.offer(item, true) {
             self.articles.redirected(&from.url, &url);
         }
     }
 
     pub(super) fn enqueue_link(&mut self, from: &QueuedUrl, url: &Url, kind: LinkKind) {
-        let (hops, requisite, capture_kind) = match kind {
-            LinkKind::Outlink => (from.hops + 1, false, CaptureKind::Outlink),
-            LinkKind::Requisite => (from.hops, true, CaptureKind::Requisite),
+        let (hops, capture_kind) = match kind {
+            LinkKind::Outlink => (from.hops + 1, CaptureKind::Outlink),
+            LinkKind::Requisite => (from.hops, CaptureKind::Requisite),
         };
-        self.offer(
-            QueuedUrl {
-                url: crate::canonical::canonicalize(url),
-                hops,
-                via: Some(from.url.clone()),
-                kind: capture_kind,
-                requisite,
-            },
-            false,
+        let item = QueuedUrl::new(
+            crate::canonical::canonicalize(url),
+            hops,
+            Some(from.url.clone()),
+            capture_kind,
         );
+        self.offer(item, false);
     }
 
-    /// Queues `item` if scope allows and it is new; returns whether it was queued.
-    pub(super) fn offer(&mut self, item: QueuedUrl, front: bool) -> bool {
-        if self.frontier.is_seen(&item.url) {
-            self.counts.duplicates += 1;
+    /// Queues `item` if it is new and scope, traps and limits allow; returns whether it was
+    /// queued.
+    pub(super) fn offer(&mut self, mut item: QueuedUrl, front: bool) -> bool {
+        let (key, differs) = self.traps.seen_key(&item.url);
+        item.key = key;
+        if self.frontier.is_seen(&item.key) {
+            match differs {
+                // Another spelling of a page already queued: say which rule merged them.
+                Some(reason) => {
+                    self.count_rejection(&item, reason);
+                }
+                None => self.counts.duplicates += 1,
+            }
             return false;
         }
         if let Err(rejection) = self.scope.check(&item.url, item.hops, item.requisite) {
-            if !self
-                .rejected_seen
-                .insert(crate::canonical::canonical_key(&item.url))
+            if self.count_rejection(&item, &rejection.reason())
+                && rejection == crate::scope::Rejection::OffScope
             {
-                return false;
-            }
-            let reason = rejection.reason();
-            Counts::bump(&mut self.counts.rejected, &reason);
-            if rejection == crate::scope::Rejection::OffScope {
                 Counts::bump(
                     &mut self.counts.off_scope_hosts,
                     item.url.host_str().unwrap_or(""),
@@ -256,54 +118,84 @@ impl CrawlState {
             }
             return false;
         }
+        let refusal = if item.url.as_str().len() > self.limits.max_url_length {
+            Some("url_too_long")
+        } else if let Err(trap) = self.traps.check(&item.url) {
+            Some(trap)
+        } else if self.frontier.host_given_up(item.host()) {
+            Some("host_given_up")
+        } else if self.limits.max_per_host > 0
+            && self.frontier.host_total(item.host()) >= self.limits.max_per_host
+        {
+            Some("max_per_host")
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            self.count_rejection(&item, reason);
+            return false;
+        }
         self.queue(item, front)
     }
 
     /// Queue a URL that scope has accepted (or a seed), behind its host's robots.txt.
     pub(super) fn queue(&mut self, item: QueuedUrl, front: bool) -> bool {
-        if let Some(robots) = self.robots.as_mut() {
-            if let Some(robots_url) = robots.needs_fetch(&item.url) {
-                // Hold the host until its robots.txt is in; fetch that first.
-                self.frontier.block(item.host());
-                self.frontier.add_urgent(QueuedUrl {
-                    url: robots_url,
-                    hops: item.hops,
-                    via: None,
-                    kind: CaptureKind::Robots,
-                    requisite: true,
-                });
-            }
-            if let Err(reason) = robots.allowed(&item.url) {
-                self.count_rejection(&item.url, reason);
-                return false;
-            }
+        if let Some(robots) = self.robots.as_ref()
+            && let Err(reason) = robots.allowed(&item.url)
+        {
+            self.count_rejection(&item, reason);
+            return false;
         }
         self.frontier.add(item, front)
     }
 
-    /// A URL handed out by the frontier: may it still be fetched? Rules learnt after it was
-    /// queued (its host's robots.txt arrived later) are applied here.
-    pub(super) fn robots_refuse(&mut self, item: &QueuedUrl) -> bool {
-        let Some(Err(reason)) = self.robots.as_ref().map(|r| r.allowed(&item.url)) else {
-            return false;
+    /// A URL handed out by the frontier: may it be fetched now? Its host's robots.txt is
+    /// fetched first if it has not been, and rules learnt after it was queued apply.
+    pub(super) fn gate(&mut self, item: QueuedUrl) -> Gate {
+        let Some(robots) = self.robots.as_mut() else {
+            return Gate::Go(item);
         };
-        self.frontier.finished(item.host());
-        self.count_rejection(&item.url, reason);
-        true
-    }
-
-    fn count_rejection(&mut self, url: &Url, reason: &str) {
-        if self
-            .rejected_seen
-            .insert(crate::canonical::canonical_key(url))
-        {
-            Counts::bump(&mut self.counts.rejected, reason);
+        if item.kind == CaptureKind::Robots {
+            return Gate::Go(item);
+        }
+        if let Some(robots_url) = robots.needs_fetch(&item.url) {
+            let host = item.host().to_string();
+            let robots_item = QueuedUrl::new(robots_url, item.hops, None, CaptureKind::Robots);
+            self.frontier.put_back(item);
+            if self.frontier.add_urgent(robots_item) {
+                self.frontier.block(&host);
+            } else {
+                // Already fetched in an earlier run whose answer was not kept: go without.
+                tracing::warn!(host, "robots.txt already fetched; no rules for this host");
+                robots.learn(&host, Some(404), b"");
+            }
+            return Gate::Held;
+        }
+        match robots.allowed(&item.url) {
+            Ok(()) => Gate::Go(item),
+            Err(reason) => {
+                self.frontier
+                    .finished(&item, UrlState::Rejected, Some(reason));
+                if self.frontier.reject(&item, reason) {
+                    Counts::bump(&mut self.counts.rejected, reason);
+                }
+                Gate::Refused
+            }
         }
     }
 
-    /// A robots.txt fetch finished (`None`: no response at all): learn its rules, release
-    /// the host's queue.
-    fn learn_robots(&mut self, item: &QueuedUrl, ex: Option<&crate::fetch::Exchange>) {
+    /// Count a rejected URL once, however often it is linked; true the first time.
+    pub(super) fn count_rejection(&mut self, item: &QueuedUrl, reason: &str) -> bool {
+        if self.frontier.reject(item, reason) {
+            Counts::bump(&mut self.counts.rejected, reason);
+            return true;
+        }
+        false
+    }
+
+    /// A robots.txt fetch ended for good (`None`: no response at all): learn its rules,
+    /// queue its sitemaps if asked to, release the host's queue.
+    pub(super) fn learn_robots(&mut self, item: &QueuedUrl, ex: Option<&crate::fetch::Exchange>) {
         let Some(robots) = self.robots.as_mut() else {
             return;
         };
@@ -320,45 +212,72 @@ impl CrawlState {
                         .map(|d| d.bytes.into_owned())
                         .unwrap_or_default();
                 robots.learn(&host, Some(ex.status), &body);
+                if self.limits.sitemaps && (200..300).contains(&ex.status) {
+                    for url in crate::extract::sitemap::robots_sitemaps(&body, &ex.url) {
+                        let sitemap =
+                            QueuedUrl::new(url, 0, Some(ex.url.clone()), CaptureKind::Sitemap);
+                        self.offer(sitemap, false);
+                    }
+                }
             }
             None => robots.learn(&host, None, b""),
         }
         self.frontier.unblock(&host);
     }
+
+    /// A sitemap's URLs become extra seeds (scope still applies); nested sitemaps are queued.
+    pub(super) fn enqueue_sitemap(&mut self, from: &QueuedUrl, ex: &crate::fetch::Exchange) {
+        if !(200..300).contains(&ex.status) {
+            return;
+        }
+        let encoding = ex
+            .headers
+            .get(http::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok());
+        let Ok(body) = crate::extract::decode::decode_content(&ex.payload, encoding, 50 << 20)
+        else {
+            return;
+        };
+        let found = crate::extract::sitemap::parse_sitemap(&body.bytes, &ex.url, 50_000);
+        for url in found.sitemaps {
+            let item = QueuedUrl::new(url, 0, Some(from.url.clone()), CaptureKind::Sitemap);
+            self.offer(item, false);
+        }
+        for url in found.urls {
+            let item = QueuedUrl::new(url, 0, Some(from.url.clone()), CaptureKind::Seed);
+            self.offer(item, false);
+        }
+    }
 }
 
-/// `index.cdxj`, appended as records are written and sorted bytewise when the crawl ends, so
-/// replay tools can use the crawl without an indexing step.
+/// `index.cdxj`, appended as records are written (held until each checkpoint, like
+/// captures.jsonl) and sorted bytewise when the crawl ends, so replay tools can use the crawl
+/// without an indexing step.
 pub(super) struct LiveIndex {
-    pub(super) path: PathBuf,
-    pub(super) out: std::io::BufWriter<std::fs::File>,
+    pub(super) path: std::path::PathBuf,
+    pub(super) out: JournalFile,
 }
 
 impl LiveIndex {
-    pub(super) fn create(path: &std::path::Path) -> std::io::Result<LiveIndex> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+    pub(super) fn open(path: &std::path::Path, committed: u64) -> std::io::Result<LiveIndex> {
         Ok(LiveIndex {
             path: path.to_path_buf(),
-            out: std::io::BufWriter::with_capacity(64 * 1024, file),
+            out: JournalFile::open(path, committed)?,
         })
     }
 
-    pub(super) fn append(&mut self, fields: &cdxj::CdxjFields) -> std::io::Result<()> {
-        use std::io::Write;
-        self.out.write_all(cdxj::cdxj_line(fields).as_bytes())?;
-        self.out.write_all(b"\n")
+    pub(super) fn append(&mut self, fields: &cdxj::CdxjFields) {
+        let mut line = cdxj::cdxj_line(fields).into_bytes();
+        line.push(b'\n');
+        self.out.append(&line);
     }
 
-    pub(super) fn flush(&mut self) -> std::io::Result<()> {
-        use std::io::Write;
+    pub(super) fn flush(&mut self) -> std::io::Result<u64> {
         self.out.flush()
     }
 
     pub(super) fn finish(&mut self) -> std::io::Result<()> {
-        self.flush()?;
+        self.out.sync()?;
         cdxj::sort_index_file(&self.path)
     }
 }

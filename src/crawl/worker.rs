@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::archive::dedup::PayloadDedup;
+use crate::archive::dedup::{Claim, PayloadDedup};
 use crate::archive::record::{
     OriginalCapture, exchange_records, new_record_id, payload_digest, warc_date,
 };
@@ -49,6 +49,8 @@ pub enum Outcome {
 }
 
 pub struct Captured {
+    /// The order in which its records were appended to the WARCs.
+    pub seq: u64,
     pub item: QueuedUrl,
     pub exchange: Exchange,
     pub payload_digest: String,
@@ -56,6 +58,8 @@ pub struct Captured {
     pub revisit_of: Option<OriginalCapture>,
     pub request: RecordLocation,
     pub response: RecordLocation,
+    /// The WARC-Record-ID of the response (or revisit) record.
+    pub record_id: String,
     pub links: Vec<Link>,
     pub redirect_to: Option<Url>,
     /// The `<title>` of an HTML page.
@@ -89,6 +93,19 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
             };
         }
     };
+    // Parse before writing: once the records are appended, nothing may fail or wait before
+    // the outcome is handed back, so every group written reaches the crawl loop.
+    // Decoding and parsing are CPU work (a hostile page can take seconds): on the blocking
+    // pool, so the runtime's timers and other fetches are not held up.
+    let max_parse = ctx.max_parse_bytes;
+    let for_parse = exchange.clone();
+    let found = match tokio::task::spawn_blocking(move || discover(&for_parse, max_parse)).await {
+        Ok(found) => found,
+        Err(e) => Discovered {
+            error: Some(format!("parsing the body failed: {e}")),
+            ..Discovered::default()
+        },
+    };
     let digest = payload_digest(&exchange);
     let response_id = new_record_id();
     let this = OriginalCapture {
@@ -96,29 +113,51 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         date: warc_date(exchange.started_at),
         record_id: response_id.clone(),
     };
-    let revisit_of = ctx.dedup.claim(&exchange, &digest, this);
-    let records = exchange_records(&exchange, response_id, digest, revisit_of.as_ref());
+    let revisit_of = loop {
+        match ctx.dedup.claim(&exchange, &digest, this.clone()) {
+            Claim::Full => break None,
+            Claim::Revisit(original) => break Some(original),
+            // Another worker is writing the same payload: its record must be in the WARC
+            // before this one may point at it. Bounded, in case that worker is stuck.
+            Claim::Wait(mut written) => {
+                let wait = written.wait_for(|w| *w);
+                if tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+                    .await
+                    .is_err()
+                {
+                    break None;
+                }
+            }
+        }
+    };
+    let records = exchange_records(&exchange, response_id.clone(), digest, revisit_of.as_ref());
     let encoded = records
         .request
         .encode(ctx.compression_level)
         .and_then(|rq| Ok([rq, records.response.encode(ctx.compression_level)?]))
         .and_then(|group| ctx.writer.write_group(&group));
-    let mut locations = match encoded {
-        Ok(l) => l,
-        Err(error) => return Outcome::WriteFailed { item, error },
+    let written = match encoded {
+        Ok(w) => w,
+        Err(error) => {
+            ctx.dedup.forget(&records.payload_digest, &response_id);
+            return Outcome::WriteFailed { item, error };
+        }
     };
+    ctx.dedup.confirm(&records.payload_digest, &response_id);
+    let mut locations = written.locations;
     let (Some(response), Some(request)) = (locations.pop(), locations.pop()) else {
         let error = std::io::Error::other("WARC writer returned no locations");
         return Outcome::WriteFailed { item, error };
     };
-    let found = discover(&exchange, ctx.max_parse_bytes);
     Outcome::Captured(Box::new(Captured {
+        seq: written.seq,
         item,
         payload_digest: records.payload_digest,
         revisit_of,
         exchange,
         request,
         response,
+        record_id: response_id,
         links: found.links,
         redirect_to: found.redirect_to,
         title: found.title,

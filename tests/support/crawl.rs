@@ -6,7 +6,8 @@ use url::Url;
 use warcrow::config::{Config, RawConfig};
 use warcrow::crawl::{self, CrawlOptions, CrawlSummary};
 
-/// Limits lifted for the loopback site, a short timeout so `/slow/` fails fast.
+/// Limits lifted for the loopback site, a short timeout so `/slow/` fails fast, and one quick
+/// retry.
 pub fn test_config(fetcher: &str) -> Config {
     let text = format!(
         r#"
@@ -23,6 +24,10 @@ pub fn test_config(fetcher: &str) -> Config {
         connect_timeout_secs = 2.0
         [warc]
         prefix = "test"
+        [retry]
+        max_attempts = 2
+        base_delay_secs = 0.05
+        max_delay_secs = 0.2
         "#
     );
     RawConfig::parse(&text, "test")

@@ -1,0 +1,406 @@
+//! The crawl's persistent state: one SQLite file, `<crawl>/frontier.db` (rusqlite, SQLite
+//! bundled so no system library is needed).
+//!
+//! # On-disk format
+//!
+//! ```sql
+//! urls(id INTEGER PRIMARY KEY,   -- insertion order: breadth-first order within a host
+//!      key TEXT UNIQUE,          -- the seen-set key (canonical URL, trap params removed)
+//!      url, host, hops, via, kind, requisite,
+//!      state INTEGER,            -- 0 queued, 1 claimed, 2 done, 3 failed, 4 rejected
+//!      priority INTEGER,         -- 0 goes first (redirect targets, robots.txt), then 1
+//!      attempts INTEGER,         -- tries made so far
+//!      reason TEXT)              -- why failed or rejected
+//! index urls_queue(host, priority, id) WHERE state = 0
+//! meta(k TEXT PRIMARY KEY, v TEXT)  -- crawl id, seeds, config, and the checkpoint
+//! ```
+//!
+//! # Invariants
+//!
+//! * Every URL the crawl ever queued or rejected has exactly one row (the key is unique), so
+//!   nothing is queued twice, across restarts too.
+//! * `claimed` means "taken from the disk queue by the running crawler" (held in its
+//!   per-host buffer or being fetched). A crawler that is killed leaves claimed rows behind;
+//!   [`Store::open`] puts them back to `queued`, so they are fetched again.
+//! * Changes are batched in memory and applied in one transaction by [`Store::commit`],
+//!   together with the checkpoint (counters, the committed lengths of captures.jsonl and
+//!   index.cdxj, and the committed end of every WARC file). So after a crash the database
+//!   describes exactly the outcomes whose captures lines and WARC records are below the
+//!   committed lengths; resume cuts anything written after them (see `resume.rs`).
+//!
+//! WAL journal with `synchronous = NORMAL`: a commit is atomic and survives the process
+//! being killed; only a power cut may lose the last commits, which resume then treats as
+//! never made (the files are cut back to the older checkpoint).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::scope::CaptureKind;
+
+use super::frontier::QueuedUrl;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlState {
+    Queued = 0,
+    Claimed = 1,
+    Done = 2,
+    Failed = 3,
+    Rejected = 4,
+}
+
+/// A row change waiting for the next commit.
+enum Op {
+    Insert {
+        item: QueuedUrl,
+        state: UrlState,
+        priority: u8,
+        reason: Option<String>,
+    },
+    State {
+        key: String,
+        state: UrlState,
+        attempts: u32,
+        reason: Option<String>,
+    },
+    /// Queued rows of a host, all at once (the host was given up).
+    HostState {
+        host: String,
+        state: UrlState,
+        reason: String,
+    },
+}
+
+/// What a commit records besides the URL rows: enough to cut the output files back to it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub counts: crate::manifest::Counts,
+    pub captures_len: u64,
+    pub index_len: u64,
+    /// Committed end of each WARC file (by final name): everything after it is uncommitted.
+    pub warc_ends: std::collections::BTreeMap<String, u64>,
+    /// Seconds crawled so far, over all runs (for `crawl.max_duration_secs`).
+    pub elapsed_secs: f64,
+}
+
+pub struct Store {
+    conn: Connection,
+    ops: Vec<Op>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("frontier database: {0}")]
+pub struct StoreError(#[from] rusqlite::Error);
+
+impl From<StoreError> for std::io::Error {
+    fn from(e: StoreError) -> Self {
+        std::io::Error::other(e)
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS urls (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    host TEXT NOT NULL,
+    hops INTEGER NOT NULL,
+    via TEXT,
+    kind TEXT NOT NULL,
+    requisite INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS urls_queue ON urls(host, priority, id) WHERE state = 0;
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+";
+
+/// Rows whose queue state the crawler needs at start: everything but their URL text.
+pub struct KnownKey {
+    pub key: String,
+    pub host: String,
+    pub state: UrlState,
+}
+
+impl Store {
+    fn connect(path: &Path) -> Result<Connection, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(conn)
+    }
+
+    /// A new, empty store.
+    pub fn create(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            conn: Self::connect(path)?,
+            ops: Vec::new(),
+        })
+    }
+
+    /// An existing store; URLs claimed by a crawler that died go back to the queue.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Self::connect(path)?;
+        conn.execute("UPDATE urls SET state = 0 WHERE state = 1", [])?;
+        // A robots.txt not fetched yet is asked for again when its host comes up.
+        conn.execute("DELETE FROM urls WHERE kind = 'robots' AND state = 0", [])?;
+        Ok(Store {
+            conn,
+            ops: Vec::new(),
+        })
+    }
+
+    pub fn set_meta(&self, k: &str, v: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta(k, v) VALUES (?1, ?2) ON CONFLICT(k) DO UPDATE SET v = ?2",
+            params![k, v],
+        )?;
+        Ok(())
+    }
+
+    pub fn meta(&self, k: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn insert(&mut self, item: &QueuedUrl, state: UrlState, front: bool) {
+        self.ops.push(Op::Insert {
+            item: item.clone(),
+            state,
+            priority: if front { 0 } else { 1 },
+            reason: None,
+        });
+    }
+
+    pub fn insert_rejected(&mut self, item: &QueuedUrl, reason: &str) {
+        self.ops.push(Op::Insert {
+            item: item.clone(),
+            state: UrlState::Rejected,
+            priority: 1,
+            reason: Some(reason.to_string()),
+        });
+    }
+
+    pub fn set_state(&mut self, item: &QueuedUrl, state: UrlState, reason: Option<&str>) {
+        self.ops.push(Op::State {
+            key: item.key.clone(),
+            state,
+            attempts: item.attempts,
+            reason: reason.map(str::to_owned),
+        });
+    }
+
+    /// Every queued row of `host` becomes `state` (a host given up).
+    pub fn set_host_queued(&mut self, host: &str, state: UrlState, reason: &str) {
+        self.ops.push(Op::HostState {
+            host: host.to_string(),
+            state,
+            reason: reason.to_string(),
+        });
+    }
+
+    /// Changes waiting for the next commit.
+    pub fn pending(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Apply every pending change and the checkpoint in one transaction.
+    pub fn commit(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO urls(key, url, host, hops, via, kind, requisite, state, \
+                 priority, attempts, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE urls SET state = ?2, attempts = ?3, reason = ?4 WHERE key = ?1",
+            )?;
+            let mut host_update = tx.prepare_cached(
+                "UPDATE urls SET state = ?2, reason = ?3 WHERE host = ?1 AND state IN (0, 1)",
+            )?;
+            for op in self.ops.drain(..) {
+                match op {
+                    Op::Insert {
+                        item,
+                        state,
+                        priority,
+                        reason,
+                    } => {
+                        insert.execute(params![
+                            item.key,
+                            item.url.as_str(),
+                            item.host(),
+                            item.hops,
+                            item.via.as_ref().map(|v| v.as_str()),
+                            item.kind.as_str(),
+                            item.requisite,
+                            state as u8,
+                            priority,
+                            item.attempts,
+                            reason,
+                        ])?;
+                    }
+                    Op::State {
+                        key,
+                        state,
+                        attempts,
+                        reason,
+                    } => {
+                        update.execute(params![key, state as u8, attempts, reason])?;
+                    }
+                    Op::HostState {
+                        host,
+                        state,
+                        reason,
+                    } => {
+                        host_update.execute(params![host, state as u8, reason])?;
+                    }
+                }
+            }
+            let json = serde_json::to_string(checkpoint).unwrap_or_default();
+            tx.execute(
+                "INSERT INTO meta(k, v) VALUES ('checkpoint', ?1) \
+                 ON CONFLICT(k) DO UPDATE SET v = ?1",
+                [json],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(self
+            .meta("checkpoint")?
+            .and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// Take up to `limit` queued URLs of `host` in queue order and mark them claimed.
+    /// Pending changes must have been committed first (the caller checks [`Store::pending`]).
+    pub fn claim(&mut self, host: &str, limit: usize) -> Result<Vec<QueuedUrl>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut items = Vec::new();
+        {
+            let mut select = tx.prepare_cached(
+                "SELECT key, url, hops, via, kind, requisite, attempts FROM urls \
+                 WHERE host = ?1 AND state = 0 ORDER BY priority, id LIMIT ?2",
+            )?;
+            let rows = select.query_map(params![host, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, u32>(6)?,
+                ))
+            })?;
+            for row in rows {
+                let (key, url, hops, via, kind, requisite, attempts) = row?;
+                // Rows are written by this module from parsed URLs; one that does not parse
+                // back is skipped (and stays queued) rather than stopping the crawl.
+                let Ok(url) = url::Url::parse(&url) else {
+                    continue;
+                };
+                items.push(QueuedUrl {
+                    key,
+                    url,
+                    hops,
+                    via: via.and_then(|v| url::Url::parse(&v).ok()),
+                    kind: CaptureKind::parse(&kind).unwrap_or(CaptureKind::Outlink),
+                    requisite,
+                    attempts,
+                });
+            }
+            let mut mark = tx.prepare_cached("UPDATE urls SET state = 1 WHERE key = ?1")?;
+            for item in &items {
+                mark.execute([&item.key])?;
+            }
+        }
+        tx.commit()?;
+        Ok(items)
+    }
+
+    /// Every key with its host and state, to rebuild the in-memory seen set and queue counts.
+    pub fn for_each_key(&self, mut f: impl FnMut(KnownKey)) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare("SELECT key, host, state FROM urls")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let state = match r.get::<_, u8>(2)? {
+                0 => UrlState::Queued,
+                1 => UrlState::Claimed,
+                2 => UrlState::Done,
+                3 => UrlState::Failed,
+                _ => UrlState::Rejected,
+            };
+            f(KnownKey {
+                key: r.get(0)?,
+                host: r.get(1)?,
+                state,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(s: &str) -> QueuedUrl {
+        QueuedUrl::new(url::Url::parse(s).unwrap(), 0, None, CaptureKind::Outlink)
+    }
+
+    #[test]
+    fn claims_in_queue_order_and_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frontier.db");
+        let mut s = Store::create(&path).unwrap();
+        for u in ["http://a/1", "http://a/2", "http://b/1"] {
+            s.insert(&item(u), UrlState::Queued, false);
+        }
+        s.insert(&item("http://a/0"), UrlState::Queued, true);
+        s.insert(&item("http://a/1"), UrlState::Queued, false); // a duplicate key: ignored
+        let cp = Checkpoint {
+            captures_len: 7,
+            ..Checkpoint::default()
+        };
+        s.commit(&cp).unwrap();
+        let got: Vec<String> = s
+            .claim("a", 2)
+            .unwrap()
+            .iter()
+            .map(|i| i.url.path().to_string())
+            .collect();
+        assert_eq!(got, ["/0", "/1"], "priority first, then insertion order");
+        drop(s);
+        // A crawler killed with claimed rows: they are queued again on open.
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.checkpoint().unwrap().unwrap().captures_len, 7);
+        assert_eq!(s.claim("a", 10).unwrap().len(), 3);
+        let mut states = Vec::new();
+        s.for_each_key(|k| states.push((k.host, k.state))).unwrap();
+        assert_eq!(states.len(), 4);
+        assert!(states.contains(&("b".to_string(), UrlState::Queued)));
+    }
+
+    #[test]
+    fn nothing_is_applied_before_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let mut s = Store::create(&path).unwrap();
+        s.insert(&item("http://a/1"), UrlState::Queued, false);
+        assert_eq!(s.pending(), 1);
+        drop(s); // killed before the commit
+        let s = Store::open(&path).unwrap();
+        let mut n = 0;
+        s.for_each_key(|_| n += 1).unwrap();
+        assert_eq!(n, 0);
+    }
+}
