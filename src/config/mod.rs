@@ -286,8 +286,8 @@ impl RawConfig {
                 w.prefix
             ));
         }
-        if w.rollover_bytes < 1024 * 1024 {
-            problems.push("`warc.rollover_bytes` must be at least 1048576 (1 MiB)".into());
+        if w.rollover_bytes < 64 * 1024 {
+            problems.push("`warc.rollover_bytes` must be at least 65536 (64 KiB)".into());
         }
         if !(1..=9).contains(&w.compression_level) {
             problems.push("`warc.compression_level` must be between 1 and 9".into());

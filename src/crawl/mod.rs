@@ -111,8 +111,10 @@ fn now_rfc3339() -> String {
 const MANIFEST_EVERY: Duration = Duration::from_secs(30);
 /// How often the frontier database, captures.jsonl and index.cdxj are committed together.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
-/// Commit earlier when this many frontier changes are waiting.
+/// Commit earlier when this many frontier changes are waiting...
 const COMMIT_OPS: usize = 20_000;
+/// ... or this many outcomes were recorded: what a kill makes the crawl fetch again.
+const COMMIT_OUTCOMES: u32 = 32;
 
 /// Run a new crawl to its end.
 pub async fn run(
@@ -179,6 +181,7 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
     // a prefix of each WARC file (see store.rs); early ones wait here.
     let mut early: BTreeMap<u64, Box<worker::Captured>> = BTreeMap::new();
     let mut next_seq: u64 = 0;
+    let mut recorded: u32 = 0;
     let commit = |state: &mut CrawlState, elapsed: Duration| -> std::io::Result<()> {
         let captures_len = state.captures.flush()?;
         let index_len = state.index.flush()?;
@@ -209,6 +212,7 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
                 if state.frontier.pending() > 0 {
                     commit(&mut state, elapsed)?;
                     last_commit = Instant::now();
+                    recorded = 0;
                 }
                 state.frontier.refill().map_err(std::io::Error::from)?;
                 continue;
@@ -237,10 +241,14 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
                         early.insert(c.seq, c);
                         while let Some(c) = early.remove(&next_seq) {
                             next_seq += 1;
+                            recorded += 1;
                             state.record(Outcome::Captured(c))?;
                         }
                     }
-                    Ok(outcome) => state.record(outcome)?,
+                    Ok(outcome) => {
+                        recorded += 1;
+                        state.record(outcome)?;
+                    }
                     Err(e) if e.is_cancelled() => {}
                     Err(e) => tracing::error!("a worker task panicked: {e}"),
                 }
@@ -266,9 +274,13 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
                 exit_reason.get_or_insert_with(|| "interrupted".into());
             }
         }
-        if last_commit.elapsed() >= COMMIT_EVERY || state.frontier.pending() >= COMMIT_OPS {
+        if last_commit.elapsed() >= COMMIT_EVERY
+            || state.frontier.pending() >= COMMIT_OPS
+            || recorded >= COMMIT_OUTCOMES
+        {
             commit(&mut state, elapsed_before + started.elapsed())?;
             last_commit = Instant::now();
+            recorded = 0;
         }
         if last_manifest.elapsed() >= MANIFEST_EVERY {
             last_manifest = Instant::now();

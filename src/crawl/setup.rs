@@ -84,6 +84,11 @@ pub(super) async fn fresh(
         item.key = p.state.traps.seen_key(&item.url).0;
         p.state.queue(item, false);
     }
+    // The seeds are on disk before anything is fetched: a crawl killed at once resumes.
+    p.state
+        .frontier
+        .commit(&super::store::Checkpoint::default())
+        .map_err(store_err)?;
     p.manifest.write_atomic(&out.join("manifest.json"))?;
     Ok(p)
 }

@@ -87,6 +87,7 @@ pub struct TestSite {
     offsite: Option<Server>,
     offsite_v6: Option<Server>,
     offsite_hits: Arc<AtomicUsize>,
+    slow_hits: Arc<AtomicUsize>,
 }
 
 impl TestSite {
@@ -106,9 +107,14 @@ impl TestSite {
         )
         .await
         .ok();
+        let slow_hits = Arc::new(AtomicUsize::new(0));
+        let slow = slow_hits.clone();
         let main = Server::bind(
             loopback,
-            handler(move |req| async move { respond(req, offsite_port).await }),
+            handler(move |req| {
+                let slow = slow.clone();
+                async move { respond(req, offsite_port, slow).await }
+            }),
         )
         .await
         .expect("bind test site");
@@ -117,6 +123,7 @@ impl TestSite {
             offsite: Some(offsite),
             offsite_v6,
             offsite_hits: hits,
+            slow_hits,
         }
     }
 
@@ -150,6 +157,11 @@ impl TestSite {
     }
 
     /// Requests the off-site server has received so far.
+    /// Requests `/slow/` got (counted as they arrive, before the delay).
+    pub fn slow_hits(&self) -> usize {
+        self.slow_hits.load(Ordering::SeqCst)
+    }
+
     pub fn offsite_hits(&self) -> usize {
         self.offsite_hits.load(Ordering::SeqCst)
     }
@@ -194,6 +206,7 @@ impl TestSite {
 async fn respond(
     req: http::Request<hyper::body::Incoming>,
     offsite_port: u16,
+    slow_hits: Arc<AtomicUsize>,
 ) -> http::Response<warcrow::demo::server::Body> {
     let info = RequestInfo::of(&req);
     let html = |status: StatusCode, title: &str, body: &str| {
@@ -217,6 +230,7 @@ async fn respond(
             )
         }
         "/slow/" => {
+            slow_hits.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(SLOW_DELAY).await;
             html(StatusCode::OK, "Slow", "<p>Finally.</p>\n")
         }
