@@ -159,6 +159,9 @@ fn learn_robots(state: &mut CrawlState, c: &CaptureLineIn, out: &Path) {
         _ => Vec::new(),
     };
     robots.learn(&host, c.status, &body);
+    if let Some(delay) = robots.crawl_delay(&host) {
+        state.politeness.set_crawl_delay(&host, delay);
+    }
 }
 
 /// The decoded HTTP payload of the response record at `offset`.

@@ -4,8 +4,9 @@
 //! any other capture, kind `robots`) and holds the host's queue until the answer is in. Then,
 //! per RFC 9309: a 2xx file's rules apply to our User-Agent token; a 4xx means no rules
 //! (allow all); a 5xx or an unreachable server means "disallow all" for the rest of this crawl
-//! (retrying later is part of the resumable frontier still to come). `robots = "ignore"` in
-//! config skips all of this.
+//! (the fetch itself is retried first, like any other, see `retry.rs`). A `Crawl-delay`
+//! widens the host's interval (`politeness.rs`). `robots = "ignore"` in config skips all of
+//! this.
 //!
 //! Keyed by host name, as the frontier's queues are; the robots.txt fetched is the one of the
 //! origin (scheme, host, port) that was seen first on that host.
@@ -68,6 +69,17 @@ impl RobotsPolicy {
             _ => HostRules::DisallowAll,
         };
         self.hosts.insert(host.to_string(), rules);
+    }
+
+    /// The Crawl-delay the host's robots.txt asks of us, if any.
+    pub fn crawl_delay(&self, host: &str) -> Option<std::time::Duration> {
+        match self.hosts.get(host) {
+            Some(HostRules::Rules(r)) => r
+                .delay
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .map(|d| std::time::Duration::from_secs_f32(d.min(86_400.0))),
+            _ => None,
+        }
     }
 
     /// May this URL be fetched? (A robots.txt URL always may.)

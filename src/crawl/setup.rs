@@ -219,10 +219,11 @@ async fn assemble(
         };
     }
     let fetcher = crate::fetch::build(raw.fetch.fetcher, &fetch_settings)?;
+    let politeness = Arc::new(super::worker_politeness(&config));
     let ctx = Arc::new(WorkerContext {
         fetcher,
         writer,
-        politeness: super::worker_politeness(&config),
+        politeness: politeness.clone(),
         dedup: crate::archive::dedup::PayloadDedup::new(
             raw.warc.revisits,
             raw.warc.revisit_min_bytes,
@@ -247,6 +248,7 @@ async fn assemble(
         robots: (raw.politeness.robots == crate::config::RobotsMode::Obey)
             .then(|| robots::RobotsPolicy::new(&config.fetch.user_agent)),
         retry: retry::RetryPolicy::new(&raw.retry),
+        politeness,
         warc_ends: Default::default(),
     };
     let manifest = Manifest {

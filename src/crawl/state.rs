@@ -41,6 +41,8 @@ pub(super) struct CrawlState {
     /// None when `politeness.robots = "ignore"`.
     pub(super) robots: Option<RobotsPolicy>,
     pub(super) retry: RetryPolicy,
+    /// Shared with the workers: Crawl-delays learnt from robots.txt go here.
+    pub(super) politeness: std::sync::Arc<super::politeness::HostPoliteness>,
     /// The end of the last record of each WARC file whose outcome was recorded.
     pub(super) warc_ends: BTreeMap<String, u64>,
 }
@@ -212,6 +214,9 @@ impl CrawlState {
                         .map(|d| d.bytes.into_owned())
                         .unwrap_or_default();
                 robots.learn(&host, Some(ex.status), &body);
+                if let Some(delay) = robots.crawl_delay(&host) {
+                    self.politeness.set_crawl_delay(&host, delay);
+                }
                 if self.limits.sitemaps && (200..300).contains(&ex.status) {
                     for url in crate::extract::sitemap::robots_sitemaps(&body, &ex.url) {
                         let sitemap =

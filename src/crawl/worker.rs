@@ -24,7 +24,7 @@ use super::politeness::HostPoliteness;
 pub struct WorkerContext {
     pub fetcher: Box<dyn Fetcher>,
     pub writer: WarcWriter,
-    pub politeness: HostPoliteness,
+    pub politeness: Arc<HostPoliteness>,
     pub dedup: PayloadDedup,
     pub compression_level: u32,
     /// Decoded HTML/CSS beyond this is not parsed for links (caps the work on huge pages).
