@@ -159,6 +159,14 @@ impl Frontier {
         Ok(())
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
     /// Hold `host`'s queue: nothing of it is handed out until [`Frontier::unblock`].
     pub fn block(&mut self, host: &str) {
         self.blocked.insert(host.to_string());

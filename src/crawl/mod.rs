@@ -164,7 +164,6 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
         mut state,
         mut manifest,
         elapsed_before,
-        resumed,
     } = p;
     let out = opts.out_dir.clone();
     let manifest_path = out.join("manifest.json");
@@ -185,11 +184,12 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
     let commit = |state: &mut CrawlState, elapsed: Duration| -> std::io::Result<()> {
         let captures_len = state.captures.flush()?;
         let index_len = state.index.flush()?;
-        state.articles.flush()?;
+        let extracted_len = state.articles.flush(state.frontier.store_mut())?;
         state.frontier.commit(&store::Checkpoint {
             counts: state.counts.clone(),
             captures_len,
             index_len,
+            extracted_len,
             warc_ends: state.warc_ends.clone(),
             elapsed_secs: elapsed.as_secs_f64(),
         })?;
@@ -300,27 +300,19 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
     // files back to it.
     let finished_ok = fatal.is_none();
     if finished_ok {
+        if state.frontier.queued() == 0 {
+            // Nothing more will come for articles still waiting: write them as they are.
+            state.articles.finish(state.frontier.store_mut())?;
+        }
         commit(&mut state, elapsed)?;
         state.captures.sync()?;
         state.index.finish()?;
-        state.articles.finish()?;
     }
     let warc_files = ctx.writer.finish()?;
     let exit_reason = match &fatal {
         Some(_) => "failed:warc_write".to_string(),
         None => exit_reason.unwrap_or_else(|| "finished".into()),
     };
-    if resumed && finished_ok {
-        // Articles waiting for comment pages when the crawl was killed were lost with it;
-        // extracted.jsonl is rebuilt from all the crawl's WARCs instead.
-        let paths: Vec<PathBuf> = warc_files
-            .iter()
-            .map(|f| out.join("warc").join(&f.name))
-            .collect();
-        if let Err(e) = crate::extract_cmd::run(&paths, Some(&out.join("extracted.jsonl"))) {
-            tracing::warn!("could not rebuild extracted.jsonl: {e}");
-        }
-    }
     manifest.ended_at = Some(now_rfc3339());
     manifest.exit_reason = exit_reason.clone();
     manifest.counts = state.counts.clone();

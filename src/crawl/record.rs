@@ -44,7 +44,8 @@ impl CrawlState {
                     if item.kind == CaptureKind::Robots {
                         self.learn_robots(&item, None);
                     }
-                    self.articles.done(&item.url, None, Vec::new())?;
+                    self.articles
+                        .done(&item.url, None, Vec::new(), self.frontier.store())?;
                 }
                 self.captures.append(&CaptureLine {
                     url: item.url.to_string(),

@@ -24,7 +24,6 @@ pub(super) struct Prepared {
     pub(super) state: CrawlState,
     pub(super) manifest: Manifest,
     pub(super) elapsed_before: std::time::Duration,
-    pub(super) resumed: bool,
 }
 
 const DB_NAME: &str = "frontier.db";
@@ -72,6 +71,7 @@ pub(super) async fn fresh(
         store,
         writer,
         out,
+        0,
         0,
         0,
         &opts.crawl_id,
@@ -142,6 +142,7 @@ pub(super) async fn resumed(
         out,
         checkpoint.captures_len,
         checkpoint.index_len,
+        checkpoint.extracted_len,
         &crawl_id,
         &started_at,
     )
@@ -149,7 +150,6 @@ pub(super) async fn resumed(
     p.state.counts = checkpoint.counts;
     p.state.warc_ends = checkpoint.warc_ends;
     p.elapsed_before = std::time::Duration::from_secs_f64(checkpoint.elapsed_secs);
-    p.resumed = true;
     p.state.frontier.load().map_err(store_err)?;
     resume::rebuild(&mut p.state, &p.ctx.dedup, out)?;
     for seed in &seeds {
@@ -206,6 +206,7 @@ async fn assemble(
     out: &Path,
     captures_len: u64,
     index_len: u64,
+    extracted_len: u64,
     crawl_id: &str,
     started_at: &str,
 ) -> Result<Prepared, CrawlError> {
@@ -242,7 +243,7 @@ async fn assemble(
         frontier: Frontier::new(store, raw.politeness.max_connections_per_host),
         captures: CapturesLog::open(&out.join("captures.jsonl"), captures_len)?,
         index: LiveIndex::open(&out.join("index.cdxj"), index_len)?,
-        articles: articles::ArticleLog::create(&out.join("extracted.jsonl"))?,
+        articles: articles::ArticleLog::open(&out.join("extracted.jsonl"), extracted_len)?,
         counts: Counts::default(),
         failures: Vec::new(),
         robots: (raw.politeness.robots == crate::config::RobotsMode::Obey)
@@ -272,6 +273,5 @@ async fn assemble(
         state,
         manifest,
         elapsed_before: std::time::Duration::ZERO,
-        resumed: false,
     })
 }

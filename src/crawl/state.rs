@@ -75,8 +75,12 @@ impl CrawlState {
             CaptureKind::Redirect,
         );
         item.requisite = from.requisite;
-        if self.offer(item, true) {
-            self.articles.redirected(&from.url, &url);
+        if self.offer(item, true)
+            && let Err(e) = self
+                .articles
+                .redirected(&from.url, &url, self.frontier.store())
+        {
+            tracing::warn!("frontier database: {e}");
         }
     }
 

@@ -64,6 +64,10 @@ enum Op {
         attempts: u32,
         reason: Option<String>,
     },
+    /// An article waiting for comment pages (None: written, so forgotten).
+    ArticlePending { key: String, json: Option<String> },
+    /// A comment page's article (None: the page is done).
+    ArticleWaiting { url: String, key: Option<String> },
     /// Queued rows of a host, all at once (the host was given up).
     HostState {
         host: String,
@@ -78,6 +82,8 @@ pub struct Checkpoint {
     pub counts: crate::manifest::Counts,
     pub captures_len: u64,
     pub index_len: u64,
+    #[serde(default)]
+    pub extracted_len: u64,
     /// Committed end of each WARC file (by final name): everything after it is uncommitted.
     pub warc_ends: std::collections::BTreeMap<String, u64>,
     /// Seconds crawled so far, over all runs (for `crawl.max_duration_secs`).
@@ -116,6 +122,8 @@ CREATE TABLE IF NOT EXISTS urls (
 );
 CREATE INDEX IF NOT EXISTS urls_queue ON urls(host, priority, id) WHERE state = 0;
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles_pending (key TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles_waiting (url TEXT PRIMARY KEY, key TEXT NOT NULL);
 ";
 
 /// Rows whose queue state the crawler needs at start: everything but their URL text.
@@ -205,6 +213,50 @@ impl Store {
         });
     }
 
+    pub fn put_article_pending(&mut self, key: &str, json: Option<String>) {
+        self.ops.push(Op::ArticlePending {
+            key: key.to_string(),
+            json,
+        });
+    }
+
+    pub fn put_article_waiting(&mut self, url: &str, key: Option<String>) {
+        self.ops.push(Op::ArticleWaiting {
+            url: url.to_string(),
+            key,
+        });
+    }
+
+    pub fn article_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state FROM articles_pending WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn article_waiting(&self, url: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT key FROM articles_waiting WHERE url = ?1",
+                [url],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn all_articles_pending(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, state FROM articles_pending")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Changes waiting for the next commit.
     pub fn pending(&self) -> usize {
         self.ops.len()
@@ -260,6 +312,34 @@ impl Store {
                         reason,
                     } => {
                         host_update.execute(params![host, state as u8, reason])?;
+                    }
+                    Op::ArticlePending {
+                        key,
+                        json: Some(json),
+                    } => {
+                        tx.prepare_cached(
+                            "INSERT INTO articles_pending(key, state) VALUES (?1, ?2) \
+                             ON CONFLICT(key) DO UPDATE SET state = ?2",
+                        )?
+                        .execute(params![key, json])?;
+                    }
+                    Op::ArticlePending { key, json: None } => {
+                        tx.prepare_cached("DELETE FROM articles_pending WHERE key = ?1")?
+                            .execute([key])?;
+                    }
+                    Op::ArticleWaiting {
+                        url,
+                        key: Some(key),
+                    } => {
+                        tx.prepare_cached(
+                            "INSERT INTO articles_waiting(url, key) VALUES (?1, ?2) \
+                             ON CONFLICT(url) DO UPDATE SET key = ?2",
+                        )?
+                        .execute(params![url, key])?;
+                    }
+                    Op::ArticleWaiting { url, key: None } => {
+                        tx.prepare_cached("DELETE FROM articles_waiting WHERE url = ?1")?
+                            .execute([url])?;
                     }
                 }
             }
