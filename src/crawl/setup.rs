@@ -231,6 +231,9 @@ async fn assemble(
         ),
         compression_level: raw.warc.compression_level,
         max_parse_bytes: 32 * 1024 * 1024,
+        parse_slots: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ),
     });
     let state = CrawlState {
         scope: Scope::new(&config, seeds),

@@ -29,6 +29,9 @@ pub struct WorkerContext {
     pub compression_level: u32,
     /// Decoded HTML/CSS beyond this is not parsed for links (caps the work on huge pages).
     pub max_parse_bytes: usize,
+    /// Parses at once: one per core. More would only add memory (a DOM is ~10× its page)
+    /// and thread switching, as parsing is CPU-bound.
+    pub parse_slots: tokio::sync::Semaphore,
 }
 
 /// What happened to one URL.
@@ -99,7 +102,10 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
     // pool, so the runtime's timers and other fetches are not held up.
     let max_parse = ctx.max_parse_bytes;
     let for_parse = exchange.clone();
-    let found = match tokio::task::spawn_blocking(move || discover(&for_parse, max_parse)).await {
+    let slot = ctx.parse_slots.acquire().await;
+    let parsed = tokio::task::spawn_blocking(move || discover(&for_parse, max_parse)).await;
+    drop(slot);
+    let found = match parsed {
         Ok(found) => found,
         Err(e) => Discovered {
             error: Some(format!("parsing the body failed: {e}")),
