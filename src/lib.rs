@@ -23,6 +23,7 @@ pub mod extract;
 pub mod extract_cmd;
 pub mod fetch;
 pub mod index_cmd;
+pub mod job;
 pub mod manifest;
 pub mod scope;
 pub mod seeds;

@@ -71,6 +71,11 @@ pub struct CaptureLine {
     /// The WARC-Record-ID of the response or revisit record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
+    /// The response's validators, for the conditional requests of a job's later runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
 }
 
 /// The fields of a captures.jsonl line that resume reads back.
@@ -91,6 +96,10 @@ pub struct CaptureLineIn {
     pub attempt: Option<u32>,
     pub retry_at: Option<String>,
     pub record_id: Option<String>,
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub last_modified: Option<String>,
 }
 
 /// `captures.jsonl`: lines are held until the next checkpoint writes them (see

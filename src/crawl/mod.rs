@@ -31,6 +31,7 @@ mod worker;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use std::time::{Duration, Instant};
 
@@ -122,7 +123,18 @@ pub async fn run(
     seeds: Vec<Url>,
     opts: CrawlOptions,
 ) -> Result<CrawlSummary, CrawlError> {
-    let prepared = setup::fresh(config, seeds, &opts).await?;
+    run_with(config, seeds, opts, None).await
+}
+
+/// Run a new crawl as a run of a job: `prior` is what the job's earlier runs captured (for
+/// conditional requests and revisits of their records; see `job/dedup.rs`).
+pub async fn run_with(
+    config: Config,
+    seeds: Vec<Url>,
+    opts: CrawlOptions,
+    prior: Option<Arc<crate::job::dedup::JobIndex>>,
+) -> Result<CrawlSummary, CrawlError> {
+    let prepared = setup::fresh(config, seeds, &opts, prior).await?;
     drive(prepared, opts).await
 }
 

@@ -16,6 +16,13 @@ use super::state::CrawlState;
 use super::store::UrlState;
 use super::worker::{Captured, Outcome};
 
+fn header_text(ex: &crate::fetch::Exchange, name: http::header::HeaderName) -> Option<String> {
+    ex.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 fn jitter() -> f64 {
     0.75 + rand::random::<f64>() * 0.5
 }
@@ -74,6 +81,8 @@ impl CrawlState {
                     attempt: (item.attempts > 1).then_some(item.attempts),
                     retry_at,
                     record_id: None,
+                    etag: None,
+                    last_modified: None,
                 })
             }
             // The records were not written: the URL stays claimed, so a resumed crawl fetches
@@ -242,6 +251,8 @@ impl CrawlState {
             attempt: (c.item.attempts > 1).then_some(c.item.attempts),
             retry_at: retry_at.clone(),
             record_id: Some(c.record_id.clone()),
+            etag: header_text(ex, http::header::ETAG),
+            last_modified: header_text(ex, http::header::LAST_MODIFIED),
         })?;
         self.index.append(&cdxj::CdxjFields {
             url: ex.url.as_str(),

@@ -36,6 +36,7 @@ pub(super) async fn fresh(
     config: Config,
     seeds: Vec<Url>,
     opts: &CrawlOptions,
+    prior: Option<Arc<crate::job::dedup::JobIndex>>,
 ) -> Result<Prepared, CrawlError> {
     let out = &opts.out_dir;
     // Never mix two crawls in one folder: their captures.jsonl, index and manifest would
@@ -76,6 +77,7 @@ pub(super) async fn fresh(
         0,
         &opts.crawl_id,
         &started_at,
+        prior,
     )
     .await?;
     // Seeds are fetched whatever the scope rules say (they are the crawl's own choice).
@@ -145,6 +147,7 @@ pub(super) async fn resumed(
         checkpoint.extracted_len,
         &crawl_id,
         &started_at,
+        None,
     )
     .await?;
     p.state.counts = checkpoint.counts;
@@ -209,6 +212,7 @@ async fn assemble(
     extracted_len: u64,
     crawl_id: &str,
     started_at: &str,
+    prior: Option<Arc<crate::job::dedup::JobIndex>>,
 ) -> Result<Prepared, CrawlError> {
     let raw = &config.raw;
     let mut fetch_settings = config.fetch.clone();
@@ -231,6 +235,7 @@ async fn assemble(
         ),
         compression_level: raw.warc.compression_level,
         max_parse_bytes: 32 * 1024 * 1024,
+        prior,
         parse_slots: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         ),

@@ -32,6 +32,8 @@ pub struct WorkerContext {
     /// Parses at once: one per core. More would only add memory (a DOM is ~10× its page)
     /// and thread switching, as parsing is CPU-bound.
     pub parse_slots: tokio::sync::Semaphore,
+    /// A job's earlier runs, when this crawl is a run of a job.
+    pub prior: Option<Arc<crate::job::dedup::JobIndex>>,
 }
 
 /// What happened to one URL.
