@@ -62,7 +62,8 @@ impl PayloadDedup {
         }
     }
 
-    fn eligible(&self, ex: &Exchange) -> bool {
+    /// Whether a capture takes part in deduplication at all.
+    pub fn eligible(&self, ex: &Exchange) -> bool {
         self.enabled
             && (200..300).contains(&ex.status)
             && ex.truncated.is_none()

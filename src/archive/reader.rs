@@ -475,3 +475,24 @@ fn payload_start(rec: &Record, opts: &ReaderOptions) -> Option<usize> {
         Some(0)
     }
 }
+
+/// The HTTP response in the record whose gzip member (or uncompressed record) starts at
+/// `offset` of `path`: its head and its payload (chunked transfer coding undone, content
+/// coding kept). For reading back an earlier capture (resume, incremental job runs).
+pub fn http_response_at(path: &Path, offset: u64) -> Option<(HttpHead, Vec<u8>)> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let rec = WarcReader::new(file).next()?.ok()?;
+    let head = rec.http_head().ok()?;
+    let raw = rec.block.get(head.body_offset..)?;
+    let chunked = head
+        .headers
+        .get("Transfer-Encoding")
+        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
+    let body = match chunked.then(|| http::dechunk(raw)).flatten() {
+        Some(b) => b,
+        None => raw.to_vec(),
+    };
+    Some((head, body))
+}

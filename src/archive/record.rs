@@ -134,6 +134,10 @@ pub struct OriginalCapture {
     pub record_id: String,
 }
 
+/// `server-not-modified` in the WARC version we write: a 304 to a conditional request.
+pub const REVISIT_NOT_MODIFIED: &str =
+    "http://netpreserve.org/warc/1.1/revisit/server-not-modified";
+
 /// `identical-payload-digest` in the WARC version we write.
 pub const REVISIT_IDENTICAL_PAYLOAD: &str =
     "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
@@ -157,7 +161,9 @@ pub fn payload_digest(ex: &Exchange) -> String {
 }
 
 /// Build the `request` + `response` pair for an exchange, or `request` + `revisit` when
-/// `revisit_of` names an earlier capture of the same payload. Both records carry the same
+/// `revisit_of` names an earlier capture of the same payload (profile
+/// `identical-payload-digest`), or the capture a 304 confirms (`server-not-modified`; then
+/// `payload_digest` is the earlier capture's). Both records carry the same
 /// target URI, date and IP address; the request points at the other with
 /// `WARC-Concurrent-To`. A revisit keeps the response's HTTP head as its block and the very
 /// same payload digest string as the original, which is how pywb finds the original.
@@ -184,7 +190,14 @@ pub fn exchange_records(
     response = response.header("Content-Type", "application/http;msgtype=response");
     response = match revisit_of {
         Some(orig) => response
-            .header("WARC-Profile", REVISIT_IDENTICAL_PAYLOAD)
+            .header(
+                "WARC-Profile",
+                if ex.status == 304 {
+                    REVISIT_NOT_MODIFIED
+                } else {
+                    REVISIT_IDENTICAL_PAYLOAD
+                },
+            )
             .header("WARC-Refers-To", orig.record_id.clone())
             .header("WARC-Refers-To-Target-URI", orig.uri.clone())
             .header("WARC-Refers-To-Date", orig.date.clone())

@@ -190,8 +190,10 @@ impl CrawlState {
         self.counts.pages += 1;
         self.counts.payload_bytes += ex.payload.len() as u64;
         Counts::bump(&mut self.counts.by_status, &ex.status.to_string());
-        if c.revisit_of.is_some() {
-            Counts::bump(&mut self.counts.by_outcome, "revisit");
+        match (&c.revisit_of, ex.status) {
+            (Some(_), 304) => Counts::bump(&mut self.counts.by_outcome, "revisit_not_modified"),
+            (Some(_), _) => Counts::bump(&mut self.counts.by_outcome, "revisit"),
+            _ => {}
         }
         let extract_error = self.count_extraction(&c.extraction);
         let error = if ex.status >= 400 {
@@ -254,20 +256,26 @@ impl CrawlState {
             etag: header_text(ex, http::header::ETAG),
             last_modified: header_text(ex, http::header::LAST_MODIFIED),
         })?;
-        self.index.append(&cdxj::CdxjFields {
-            url: ex.url.as_str(),
-            warc_date: ex.started_at,
-            mime: if is_revisit {
-                Some("warc/revisit")
-            } else {
-                ex.content_type()
-            },
-            status: Some(ex.status),
-            digest: &c.payload_digest,
-            length: c.response.length,
-            offset: c.response.offset,
-            filename: &c.response.file,
-        });
+        // A 304's revisit is not indexed: pywb (2.10) replays a revisit whose HTTP status
+        // is 3xx as that status with no body, so an indexed 304 would replay as an empty
+        // page. Unindexed, replay at that time shows the capture the 304 confirmed. The
+        // record stays in the WARC, listed in captures.jsonl.
+        if !(is_revisit && ex.status == 304) {
+            self.index.append(&cdxj::CdxjFields {
+                url: ex.url.as_str(),
+                warc_date: ex.started_at,
+                mime: if is_revisit {
+                    Some("warc/revisit")
+                } else {
+                    ex.content_type()
+                },
+                status: Some(ex.status),
+                digest: &c.payload_digest,
+                length: c.response.length,
+                offset: c.response.offset,
+                filename: &c.response.file,
+            });
+        }
         if retry_at.is_some() {
             // Tried again later: what this answer links to is not followed.
             return Ok(());

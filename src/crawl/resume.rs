@@ -9,11 +9,9 @@
 //! listed in captures.jsonl, and each captures line pointing at a record that is there.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::archive::dedup::PayloadDedup;
-use crate::archive::reader::WarcReader;
 use crate::archive::record::{OriginalCapture, warc_date};
 use crate::archive::writer::{open_name, sha256_of};
 use crate::archive::{WarcFileInfo, WriterSettings};
@@ -152,9 +150,9 @@ fn learn_robots(state: &mut CrawlState, c: &CaptureLineIn, out: &Path) {
     else {
         return;
     };
-    let body = match (&c.warc_file, c.warc_offset, c.warc_length) {
-        (Some(file), Some(offset), Some(length)) => {
-            read_payload(&out.join("warc").join(file), offset, length).unwrap_or_default()
+    let body = match (&c.warc_file, c.warc_offset) {
+        (Some(file), Some(offset)) => {
+            read_payload(&out.join("warc").join(file), offset).unwrap_or_default()
         }
         _ => Vec::new(),
     };
@@ -165,20 +163,8 @@ fn learn_robots(state: &mut CrawlState, c: &CaptureLineIn, out: &Path) {
 }
 
 /// The decoded HTTP payload of the response record at `offset`.
-fn read_payload(path: &Path, offset: u64, length: u64) -> Option<Vec<u8>> {
-    let mut file = std::fs::File::open(path).ok()?;
-    file.seek(SeekFrom::Start(offset)).ok()?;
-    let rec = WarcReader::new(file.take(length)).next()?.ok()?;
-    let head = rec.http_head().ok()?;
-    let raw = rec.block.get(head.body_offset..)?;
-    let chunked = head
-        .headers
-        .get("Transfer-Encoding")
-        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-    let body = match chunked.then(|| crate::extract_cmd::dechunk(raw)).flatten() {
-        Some(b) => b,
-        None => raw.to_vec(),
-    };
+fn read_payload(path: &Path, offset: u64) -> Option<Vec<u8>> {
+    let (head, body) = crate::archive::reader::http_response_at(path, offset)?;
     let encoding = head.headers.get("Content-Encoding");
     crate::extract::decode::decode_content(&body, encoding, 500 * 1024)
         .ok()

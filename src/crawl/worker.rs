@@ -83,6 +83,16 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
     if let Some(via) = &item.via {
         headers.push(("Referer".to_string(), via.as_str().to_string()));
     }
+    // A run of a job asks only for what changed since the job's last capture of the URL.
+    let prior = ctx.prior.as_ref().and_then(|p| p.prior(item.url.as_str()));
+    if let Some(p) = &prior {
+        if let Some(etag) = &p.etag {
+            headers.push(("If-None-Match".to_string(), etag.clone()));
+        }
+        if let Some(date) = &p.last_modified {
+            headers.push(("If-Modified-Since".to_string(), date.clone()));
+        }
+    }
     let started_at = chrono::Utc::now();
     let req = FetchRequest {
         url: item.url.clone(),
@@ -103,7 +113,12 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
     // Decoding and parsing are CPU work (a hostile page can take seconds): on the blocking
     // pool, so the runtime's timers and other fetches are not held up.
     let max_parse = ctx.max_parse_bytes;
-    let for_parse = exchange.clone();
+    // A 304's links are those of the payload it confirms: parse the earlier capture.
+    let not_modified = prior.as_ref().filter(|_| exchange.status == 304);
+    let for_parse = match not_modified {
+        Some(p) => earlier_exchange(&exchange, p).unwrap_or_else(|| exchange.clone()),
+        None => exchange.clone(),
+    };
     let slot = ctx.parse_slots.acquire().await;
     let parsed = tokio::task::spawn_blocking(move || discover(&for_parse, max_parse)).await;
     drop(slot);
@@ -114,26 +129,43 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
             ..Discovered::default()
         },
     };
-    let digest = payload_digest(&exchange);
+    let mut digest = payload_digest(&exchange);
     let response_id = new_record_id();
     let this = OriginalCapture {
         uri: exchange.url.to_string(),
         date: warc_date(exchange.started_at),
         record_id: response_id.clone(),
     };
-    let revisit_of = loop {
-        match ctx.dedup.claim(&exchange, &digest, this.clone()) {
-            Claim::Full => break None,
-            Claim::Revisit(original) => break Some(original),
-            // Another worker is writing the same payload: its record must be in the WARC
-            // before this one may point at it. Bounded, in case that worker is stuck.
-            Claim::Wait(mut written) => {
-                let wait = written.wait_for(|w| *w);
-                if tokio::time::timeout(std::time::Duration::from_secs(30), wait)
-                    .await
-                    .is_err()
-                {
-                    break None;
+    // An earlier run's capture: a 304 confirms it (a server-not-modified revisit carrying its
+    // digest), and a payload stored before is pointed at (identical-payload-digest).
+    let earlier = match not_modified {
+        Some(p) => {
+            digest = p.digest.clone();
+            Some(p.original.clone())
+        }
+        None => ctx
+            .prior
+            .as_ref()
+            .filter(|_| ctx.dedup.eligible(&exchange))
+            .and_then(|index| index.payload(&digest)),
+    };
+    let revisit_of = if earlier.is_some() {
+        earlier
+    } else {
+        loop {
+            match ctx.dedup.claim(&exchange, &digest, this.clone()) {
+                Claim::Full => break None,
+                Claim::Revisit(original) => break Some(original),
+                // Another worker is writing the same payload: its record must be in the WARC
+                // before this one may point at it. Bounded, in case that worker is stuck.
+                Claim::Wait(mut written) => {
+                    let wait = written.wait_for(|w| *w);
+                    if tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+                        .await
+                        .is_err()
+                    {
+                        break None;
+                    }
                 }
             }
         }
@@ -173,6 +205,26 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         extraction: found.extraction,
         comment_pages: found.comment_pages,
     }))
+}
+
+/// The exchange as it was when the job's earlier run captured `prior` (its head and payload,
+/// read back from that run's WARC), to find the links of a page answered by a 304.
+fn earlier_exchange(ex: &Exchange, prior: &crate::job::dedup::PriorUrl) -> Option<Exchange> {
+    let (head, payload) = crate::archive::reader::http_response_at(&prior.warc_path, prior.offset)?;
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in head.headers.iter() {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    let mut earlier = ex.clone();
+    earlier.status = head.status()?;
+    earlier.headers = headers;
+    earlier.payload = payload.into();
+    Some(earlier)
 }
 
 /// What a response leads to.

@@ -4,7 +4,8 @@
 //! urls(url TEXT PRIMARY KEY,        -- as captured
 //!      etag TEXT, last_modified TEXT, -- the validators of its latest 2xx answer
 //!      digest TEXT NOT NULL,          -- the payload digest of that answer
-//!      orig_uri, orig_date, orig_record_id)  -- the record holding that payload
+//!      orig_uri, orig_date, orig_record_id,   -- the record holding that payload
+//!      orig_warc_path, orig_offset)           -- and where it is, relative to JOBDIR
 //! payloads(digest TEXT PRIMARY KEY,  -- first capture of each payload in the job
 //!      uri, date, record_id, warc_path, offset)
 //! runs(run TEXT PRIMARY KEY)         -- runs already added
@@ -37,7 +38,9 @@ CREATE TABLE IF NOT EXISTS urls (
     digest TEXT NOT NULL,
     orig_uri TEXT NOT NULL,
     orig_date TEXT NOT NULL,
-    orig_record_id TEXT NOT NULL
+    orig_record_id TEXT NOT NULL,
+    orig_warc_path TEXT NOT NULL,
+    orig_offset INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS payloads (
     digest TEXT PRIMARY KEY,
@@ -65,11 +68,15 @@ pub struct PriorUrl {
     /// The payload digest of its latest 2xx answer, and the record that holds that payload.
     pub digest: String,
     pub original: OriginalCapture,
+    /// The original record's file, and the offset of its gzip member there.
+    pub warc_path: std::path::PathBuf,
+    pub offset: u64,
 }
 
 /// Read access for a running crawl (shared by its workers).
 pub struct JobIndex {
     conn: Mutex<Connection>,
+    job_dir: std::path::PathBuf,
 }
 
 fn open(job_dir: &Path) -> Result<Connection, DedupError> {
@@ -89,6 +96,7 @@ impl JobIndex {
     pub fn open(job_dir: &Path) -> Result<JobIndex, DedupError> {
         Ok(JobIndex {
             conn: Mutex::new(open(job_dir)?),
+            job_dir: job_dir.to_path_buf(),
         })
     }
 
@@ -103,8 +111,8 @@ impl JobIndex {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT etag, last_modified, digest, orig_uri, orig_date, orig_record_id \
-                 FROM urls WHERE url = ?1",
+                "SELECT etag, last_modified, digest, orig_uri, orig_date, orig_record_id, \
+                 orig_warc_path, orig_offset FROM urls WHERE url = ?1",
                 [url],
                 |r| {
                     Ok(PriorUrl {
@@ -116,6 +124,8 @@ impl JobIndex {
                             date: r.get(4)?,
                             record_id: r.get(5)?,
                         },
+                        warc_path: self.job_dir.join(r.get::<_, String>(6)?),
+                        offset: r.get(7)?,
                     })
                 },
             )
@@ -224,14 +234,30 @@ fn add_line(
                 ],
             )?;
             added.payloads += n;
-            Some((digest.clone(), c.url.clone(), date, record_id.clone()))
+            Some((
+                digest.clone(),
+                c.url.clone(),
+                date,
+                record_id.clone(),
+                rel.join(file).to_string_lossy().into_owned(),
+                offset,
+            ))
         }
         // A revisit of a payload: the record holding it is the payload's first capture.
         (200..=299, true) => tx
             .query_row(
-                "SELECT uri, date, record_id FROM payloads WHERE digest = ?1",
+                "SELECT uri, date, record_id, warc_path, offset FROM payloads WHERE digest = ?1",
                 [digest],
-                |r| Ok((digest.clone(), r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok((
+                        digest.clone(),
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                },
             )
             .optional()?,
         // Not modified: the URL's payload is still the one on record; new validators only.
@@ -245,13 +271,24 @@ fn add_line(
         }
         _ => None,
     };
-    if let Some((digest, uri, date, record_id)) = original {
+    if let Some((digest, uri, date, record_id, warc_path, offset)) = original {
         added.urls += tx.execute(
             "INSERT INTO urls(url, etag, last_modified, digest, orig_uri, orig_date, \
-             orig_record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(url) DO UPDATE SET \
-             etag = ?2, last_modified = ?3, digest = ?4, orig_uri = ?5, orig_date = ?6, \
-             orig_record_id = ?7",
-            params![c.url, c.etag, c.last_modified, digest, uri, date, record_id],
+             orig_record_id, orig_warc_path, orig_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+             ?8, ?9) ON CONFLICT(url) DO UPDATE SET etag = ?2, last_modified = ?3, \
+             digest = ?4, orig_uri = ?5, orig_date = ?6, orig_record_id = ?7, \
+             orig_warc_path = ?8, orig_offset = ?9",
+            params![
+                c.url,
+                c.etag,
+                c.last_modified,
+                digest,
+                uri,
+                date,
+                record_id,
+                warc_path,
+                offset
+            ],
         )?;
     }
     Ok(added)

@@ -22,14 +22,14 @@
 
 mod crawl;
 pub mod faults;
-mod replay;
+pub mod replay;
 mod warc_tools;
 #[allow(unused_imports)] // Not every test binary crawls.
 pub use crawl::{crawl_into, test_config};
 #[allow(unused_imports)] // Only tests/replay.rs replays.
 pub use replay::{Pywb, check_replay, crawl_archives};
 #[allow(unused_imports)] // Not every test binary checks WARCs.
-pub use warc_tools::{check_warcs, test_python};
+pub use warc_tools::{check_job_run, check_warcs, test_python};
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;

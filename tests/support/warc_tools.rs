@@ -21,10 +21,16 @@ pub fn test_python() -> PathBuf {
 /// `warcio check`, a full warcio iteration with digest checks, adjacency of request/response
 /// pairs, and captures.jsonl offsets seeking to their records. Returns the checker's summary.
 pub fn check_warcs(crawl_dir: &Path) -> serde_json::Value {
+    check_job_run(crawl_dir, &[])
+}
+
+/// [`check_warcs`] for a run of a job: revisits may point at records of `earlier` runs.
+pub fn check_job_run(crawl_dir: &Path, earlier: &[&Path]) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/check_warcs.py");
     let out = Command::new(test_python())
         .arg(script)
         .arg(crawl_dir)
+        .args(earlier)
         .output()
         .expect("cannot run the WARC checker");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Judge WARC files with warcio (not our own reader).
 
-usage: check_warcs.py CRAWL_DIR
+usage: check_warcs.py CRAWL_DIR [EARLIER_CRAWL_DIR...]
+
+EARLIER_CRAWL_DIRs are earlier runs of the same job: their response records may be the
+originals of this crawl's revisits (identical-payload-digest or server-not-modified).
 
 1. `warcio check` on every WARC (block and payload digests).
 2. A full iteration with warcio's ArchiveIterator: every record parses, every record is its own
@@ -23,7 +26,7 @@ def fail(msg):
     sys.exit(1)
 
 
-def main(crawl_dir):
+def main(crawl_dir, earlier_dirs):
     warcs = sorted(glob.glob(os.path.join(crawl_dir, "warc", "*.warc.gz")))
     if not warcs:
         fail("no WARC files in " + crawl_dir)
@@ -78,9 +81,21 @@ def main(crawl_dir):
                                          h.get_header("WARC-Profile")))
                 prev = (rtype, uri, rec.rec_headers.get_header("WARC-Concurrent-To"))
 
+    for earlier in earlier_dirs:
+        for path in sorted(glob.glob(os.path.join(earlier, "warc", "*.warc.gz"))):
+            with open(path, "rb") as f:
+                for rec in ArchiveIterator(f):
+                    if rec.rec_type == "response":
+                        h = rec.rec_headers
+                        by_id[h.get_header("WARC-Record-ID")] = (
+                            h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"),
+                            h.get_header("WARC-Payload-Digest"))
+    profiles = {}
     for uri, ref_id, ref_uri, ref_date, digest, profile in revisits:
-        if not profile or not profile.endswith("/revisit/identical-payload-digest"):
+        kind = (profile or "").rsplit("/", 1)[-1]
+        if kind not in ("identical-payload-digest", "server-not-modified"):
             fail("revisit of %s has profile %s" % (uri, profile))
+        profiles[kind] = profiles.get(kind, 0) + 1
         if ref_id not in by_id:
             fail("revisit of %s refers to %s, not a response of this crawl" % (uri, ref_id))
         if by_id[ref_id] != (ref_uri, ref_date, digest):
@@ -113,9 +128,9 @@ def main(crawl_dir):
     if responses:
         fail("response records missing from captures.jsonl: %s" % list(responses.values())[:5])
     print(json.dumps({"files": len(warcs), "records": counts, "listed": listed,
-                      "revisits": len(revisits),
+                      "revisits": len(revisits), "revisit_profiles": profiles,
                       "warcio_check": check_output.splitlines()[-1] if check_output else ""}))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])

@@ -102,3 +102,25 @@ pub fn parse_http_head(block: &[u8], complete: bool) -> Result<HttpHead, HttpErr
         body_offset: pos,
     })
 }
+
+/// Undoes chunked transfer coding; `None` when the body is not well-formed chunks.
+pub fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len());
+    loop {
+        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(raw.get(..eol)?).ok()?;
+        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
+        raw = raw.get(eol + 2..)?;
+        if size == 0 {
+            return Some(out);
+        }
+        // A capture cut short (size limit) keeps what it has.
+        let take = size.min(raw.len());
+        out.extend_from_slice(raw.get(..take)?);
+        raw = raw.get(take..)?;
+        if raw.is_empty() {
+            return Some(out);
+        }
+        raw = raw.strip_prefix(b"\r\n")?;
+    }
+}
