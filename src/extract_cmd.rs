@@ -1,6 +1,7 @@
 //! `warcrow extract`: the crawl's `extracted.jsonl` lines, made offline from WARC files (ours
 //! or another tool's), WACZ files (their `archive/*.warc.gz` entries) or crawl folders (their
-//! `warc/*.warc.gz`).
+//! `warc/*.warc.gz`). Given a job folder instead, it prints the job's comment history, or one
+//! run's news ([`run_job`]; the merging is `job/history.rs`'s).
 //!
 //! Owns: finding the WARCs in the inputs, turning a response record into an HTTP payload
 //! (de-chunked; the content-coding is undone by [`crate::extract::decode`]), resolving
@@ -26,6 +27,7 @@ use crate::extract::article::Article;
 use crate::extract::comments::paging::article_key;
 use crate::extract::extracted::{CaptureRef, ExtractedLine, Extraction, extract, merge_line};
 use crate::extract::{decode, links};
+use crate::job::history::{self, HistoryError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractCmdError {
@@ -45,6 +47,10 @@ pub enum ExtractCmdError {
     Read { path: String, source: ReadError },
     #[error("{0}: no WARC files found in this folder")]
     EmptyDir(PathBuf),
+    #[error("{0}: a job folder is read on its own: give it as the only input")]
+    JobAmongInputs(PathBuf),
+    #[error(transparent)]
+    History(#[from] HistoryError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExtractCmdError + '_ {
@@ -196,9 +202,16 @@ struct Pass {
 
 /// Extracts the articles in `inputs` and writes them, one JSON line each, to `out` or stdout.
 /// Returns how many lines were written.
+/// A job folder as the only input gives the job's history instead (see [`run_job`]).
 pub fn run(inputs: &[PathBuf], out: Option<&Path>) -> Result<usize, ExtractCmdError> {
-    if inputs.is_empty() {
-        return Err(ExtractCmdError::NoInput);
+    match inputs {
+        [] => return Err(ExtractCmdError::NoInput),
+        [job] if history::is_job_dir(job) => return run_job(job, None, out),
+        _ => {}
+    }
+    // Otherwise the folder would be searched for WARCs and fail with a misleading "none found".
+    if let Some(job) = inputs.iter().find(|p| history::is_job_dir(p)) {
+        return Err(ExtractCmdError::JobAmongInputs(job.clone()));
     }
     let sources = sources(inputs)?;
     let mut pass = Pass::default();
@@ -219,8 +232,31 @@ pub fn run(inputs: &[PathBuf], out: Option<&Path>) -> Result<usize, ExtractCmdEr
         tracing::warn!("{} pages could not be extracted", pass.failed);
     }
     let lines = group(pass.pages);
+    write_lines(out, &lines)
+}
+
+/// Writes a job's history (`run: None`: one line per article, every comment with when it was
+/// first and last seen) or what run `run` found new, to `out` or stdout. Returns how many
+/// lines were written. Line shapes: `docs/extracted.md`, "Job history".
+pub fn run_job(
+    job_dir: &Path,
+    run: Option<&str>,
+    out: Option<&Path>,
+) -> Result<usize, ExtractCmdError> {
+    let lines = match run {
+        None => history::job_history(job_dir)?,
+        Some(id) => history::run_news(job_dir, id)?,
+    };
+    write_lines(out, &lines)
+}
+
+/// One JSON line per item; returns how many.
+fn write_lines<T: serde::Serialize>(
+    out: Option<&Path>,
+    lines: &[T],
+) -> Result<usize, ExtractCmdError> {
     let mut text = String::new();
-    for line in &lines {
+    for line in lines {
         // Serialising plain strings and numbers cannot fail.
         text.push_str(&serde_json::to_string(line).unwrap_or_default());
         text.push('\n');
