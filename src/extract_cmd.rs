@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::archive::reader::{ReadError, Record, WarcReader};
+use crate::archive::reader::{ReadError, Record, WarcReader, dechunk};
 use crate::archive::record::warc_date;
 use crate::extract::article::Article;
 use crate::extract::comments::paging::article_key;
@@ -406,28 +406,6 @@ fn page_from(pass: &mut Pass, rec: &Record, url: Url, date: DateTime<Utc>, captu
     }
 }
 
-/// Undoes chunked transfer coding; `None` when the body is not well-formed chunks.
-pub(crate) fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(raw.len());
-    loop {
-        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
-        let line = std::str::from_utf8(raw.get(..eol)?).ok()?;
-        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
-        raw = raw.get(eol + 2..)?;
-        if size == 0 {
-            return Some(out);
-        }
-        // A capture cut short (size limit) keeps what it has.
-        let take = size.min(raw.len());
-        out.extend_from_slice(raw.get(..take)?);
-        raw = raw.get(take..)?;
-        if raw.is_empty() {
-            return Some(out);
-        }
-        raw = raw.strip_prefix(b"\r\n")?;
-    }
-}
-
 /// Groups pages into articles with the crawl's rule: the article page (URL = its article
 /// key) and, transitively, the comment pages linked from included pages. The first capture
 /// of each URL counts. Articles whose article page is not in the inputs are left out.
@@ -468,7 +446,7 @@ fn group(pages: Vec<Page>) -> Vec<ExtractedLine> {
 
 #[cfg(test)]
 mod tests {
-    use super::dechunk;
+    use crate::archive::reader::dechunk;
 
     #[test]
     fn dechunks_well_formed_and_cut_bodies() {

@@ -38,7 +38,7 @@ use flate2::bufread::GzDecoder;
 use sha1::{Digest, Sha1};
 
 use counted::{Counted, read_line, skip_blank_lines, skip_to_gzip};
-pub use http::{HttpError, HttpHead, media_type, parse_http_head};
+pub use http::{HttpError, HttpHead, dechunk, media_type, parse_http_head};
 
 /// Longest header section accepted (version line + WARC headers).
 const MAX_HEADER_BYTES: usize = 1 << 20;
@@ -490,7 +490,7 @@ pub fn http_response_at(path: &Path, offset: u64) -> Option<(HttpHead, Vec<u8>)>
         .headers
         .get("Transfer-Encoding")
         .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-    let body = match chunked.then(|| http::dechunk(raw)).flatten() {
+    let body = match chunked.then(|| dechunk(raw)).flatten() {
         Some(b) => b,
         None => raw.to_vec(),
     };
