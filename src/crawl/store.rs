@@ -230,22 +230,16 @@ impl Store {
     pub fn article_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT state FROM articles_pending WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT state FROM articles_pending WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
             .optional()?)
     }
 
     pub fn article_waiting(&self, url: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT key FROM articles_waiting WHERE url = ?1",
-                [url],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT key FROM articles_waiting WHERE url = ?1")?
+            .query_row([url], |r| r.get(0))
             .optional()?)
     }
 

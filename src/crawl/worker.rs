@@ -171,10 +171,15 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         }
     };
     let records = exchange_records(&exchange, response_id.clone(), digest, revisit_of.as_ref());
+    let response_level = if already_compressed(&exchange) {
+        1
+    } else {
+        ctx.compression_level
+    };
     let encoded = records
         .request
         .encode(ctx.compression_level)
-        .and_then(|rq| Ok([rq, records.response.encode(ctx.compression_level)?]))
+        .and_then(|rq| Ok([rq, records.response.encode(response_level)?]))
         .and_then(|group| ctx.writer.write_group(&group));
     let written = match encoded {
         Ok(w) => w,
@@ -205,6 +210,38 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         extraction: found.extraction,
         comment_pages: found.comment_pages,
     }))
+}
+
+/// Whether the body is compressed already (a content-coding, or a media type that is
+/// compressed by nature): its record is gzipped at level 1, as a higher level would spend CPU
+/// for next to nothing.
+fn already_compressed(ex: &Exchange) -> bool {
+    if ex
+        .headers
+        .get(http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"))
+    {
+        return true;
+    }
+    let ct = ex
+        .content_type()
+        .unwrap_or("")
+        .trim_start()
+        .to_ascii_lowercase();
+    [
+        "image/",
+        "video/",
+        "audio/",
+        "font/woff",
+        "application/zip",
+        "application/gzip",
+        "application/pdf",
+    ]
+    .iter()
+    .any(|p| ct.starts_with(p))
+        && !ct.starts_with("image/svg")
+        && !ct.starts_with("image/bmp")
 }
 
 /// The exchange as it was when the job's earlier run captured `prior` (its head and payload,

@@ -129,9 +129,22 @@ pub fn extract_comments(doc: &Html, url: &Url, captured_at: DateTime<Utc>) -> Ve
 
 // ---- DOM helpers shared by the rules and the article extractor ----
 
-/// Parses a selector written in this crate's source (never input).
+/// A selector written in this crate's source (never input), parsed once per thread: the
+/// rules use a few dozen, on every page, and parsing them each time showed in profiles.
+/// (Cloning a `Selector` only bumps reference counts.)
 pub(crate) fn sel(css: &str) -> Selector {
-    Selector::parse(css).unwrap_or_else(|_| panic!("bad built-in selector {css}"))
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Selector>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    CACHE.with(|cache| {
+        if let Some(s) = cache.borrow().get(css) {
+            return s.clone();
+        }
+        let s = Selector::parse(css).unwrap_or_else(|_| panic!("bad built-in selector {css}"));
+        cache.borrow_mut().insert(css.to_string(), s.clone());
+        s
+    })
 }
 
 /// The first match of the first alternative of `css` (comma-separated, in priority order)

@@ -110,11 +110,12 @@ impl JobIndex {
     pub fn prior(&self, url: &str) -> Option<PriorUrl> {
         let conn = self.conn();
         let row = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT etag, last_modified, digest, orig_uri, orig_date, orig_record_id, \
                  orig_warc_path, orig_offset FROM urls WHERE url = ?1",
-                [url],
-                |r| {
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([url], |r| {
                     Ok(PriorUrl {
                         etag: r.get(0)?,
                         last_modified: r.get(1)?,
@@ -127,9 +128,9 @@ impl JobIndex {
                         warc_path: self.job_dir.join(r.get::<_, String>(6)?),
                         offset: r.get(7)?,
                     })
-                },
-            )
-            .optional();
+                })
+                .optional()
+            });
         row.unwrap_or_else(|e| {
             tracing::warn!("job dedup index: {e}");
             None
@@ -139,22 +140,21 @@ impl JobIndex {
     /// The earlier capture holding this payload, if any.
     pub fn payload(&self, digest: &str) -> Option<OriginalCapture> {
         let conn = self.conn();
-        conn.query_row(
-            "SELECT uri, date, record_id FROM payloads WHERE digest = ?1",
-            [digest],
-            |r| {
-                Ok(OriginalCapture {
-                    uri: r.get(0)?,
-                    date: r.get(1)?,
-                    record_id: r.get(2)?,
+        conn.prepare_cached("SELECT uri, date, record_id FROM payloads WHERE digest = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([digest], |r| {
+                    Ok(OriginalCapture {
+                        uri: r.get(0)?,
+                        date: r.get(1)?,
+                        record_id: r.get(2)?,
+                    })
                 })
-            },
-        )
-        .optional()
-        .unwrap_or_else(|e| {
-            tracing::warn!("job dedup index: {e}");
-            None
-        })
+                .optional()
+            })
+            .unwrap_or_else(|e| {
+                tracing::warn!("job dedup index: {e}");
+                None
+            })
     }
 }
 
