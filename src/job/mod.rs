@@ -19,3 +19,4 @@
 
 pub mod dedup;
 pub mod history;
+pub mod spec;
