@@ -19,4 +19,7 @@
 
 pub mod dedup;
 pub mod history;
+pub mod lock;
+pub mod run;
+pub mod runs;
 pub mod spec;
