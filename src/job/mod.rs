@@ -22,4 +22,5 @@ pub mod history;
 pub mod lock;
 pub mod run;
 pub mod runs;
+pub mod schedule;
 pub mod spec;
