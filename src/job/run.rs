@@ -67,6 +67,9 @@ pub enum JobError {
     Invalid(Vec<String>),
     #[error("{0}")]
     Usage(String),
+    /// A bug: a task of ours panicked.
+    #[error("{0}")]
+    Internal(String),
     #[error(
         "group {group:?} of the job {} is already running ({source}); it runs once at a time, \
          try again when that run has ended",
@@ -155,7 +158,17 @@ pub async fn run_once(
         config.raw.crawl.max_hops = hops;
     }
     let seeds = match &group.seeds {
-        GroupSeeds::All => crate::seeds::collect(&[], &[job_dir.join(SEEDS_FILE)])?,
+        GroupSeeds::All => {
+            let path = job_dir.join(SEEDS_FILE);
+            crate::seeds::collect(&[], &[&path]).map_err(|e| {
+                JobError::Usage(format!(
+                    "group {:?} crawls the job's seeds, {}: {}",
+                    group.name,
+                    path.display(),
+                    e.0.join("; ")
+                ))
+            })?
+        }
         GroupSeeds::List(urls) => urls.clone(),
         GroupSeeds::RecentArticles { days } => {
             let urls = recent_articles(job_dir, *days);
@@ -201,7 +214,11 @@ pub async fn run_once(
         // Reads every run's index: off the async threads, which other runs may be using.
         tokio::task::spawn_blocking(move || record_run(&job_dir, &run_dir, &record))
             .await
-            .unwrap_or_else(|e| Err(JobError::Usage(format!("recording the run panicked: {e}"))))
+            .unwrap_or_else(|e| {
+                Err(JobError::Internal(format!(
+                    "recording the run panicked: {e}"
+                )))
+            })
     };
     let summary = result.map_err(|source| JobError::Crawl {
         run_dir: run_dir.clone(),

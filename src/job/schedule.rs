@@ -279,10 +279,15 @@ impl Event<'_> {
             }
         };
         if print {
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stdout().lock(), "{when}  {group}: {line}");
+            say(&format!("{when}  {group}: {line}"));
         }
     }
+}
+
+/// A line on stdout, ignoring a closed pipe (`warcrow schedule | head` must not panic).
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// The wall clock, as the scheduler reads it.
@@ -381,11 +386,14 @@ impl<C: Clock, S: FnMut(String) -> RunFuture> Scheduler<C, S> {
                 _ = tokio::time::sleep(nap) => {}
             }
         }
-        if !running.is_empty() && self.print {
-            eprintln!(
-                "stopping: no new runs; waiting for {} running run(s) to stop",
-                running.len()
-            );
+        if !running.is_empty() {
+            tracing::info!("stopping: waiting for {} running run(s)", running.len());
+            if self.print {
+                say(&format!(
+                    "stopping: no new runs; waiting for {} running run(s) to stop",
+                    running.len()
+                ));
+            }
         }
         while let Some(joined) = running.join_next_with_id().await {
             self.ended(joined, &mut busy);
@@ -457,20 +465,21 @@ pub async fn schedule(job_dir: &Path, print: bool) -> Result<ScheduleState, Sche
     if print {
         let tz = spec.timezone;
         for g in &spec.groups {
-            match (g.cron_text(), scheduler.plan().next_of(&g.name)) {
-                (Some(cron), Some(next)) => println!(
+            let line = match (g.cron_text(), scheduler.plan().next_of(&g.name)) {
+                (Some(cron), Some(next)) => format!(
                     "{}: \"{cron}\" ({tz}), next run {}",
                     g.name,
                     next.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z")
                 ),
-                (Some(cron), None) => println!("{}: \"{cron}\" never matches again", g.name),
-                (None, _) => println!(
+                (Some(cron), None) => format!("{}: \"{cron}\" never matches again", g.name),
+                (None, _) => format!(
                     "{}: no cron; runs only with `warcrow crawl --job {} --group {}`",
                     g.name,
                     job_dir.display(),
                     g.name
                 ),
-            }
+            };
+            say(&line);
         }
     }
     Ok(scheduler.run(stop).await)
