@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, RawConfig};
 use crate::crawl::{self, CrawlOptions, CrawlSummary};
+use crate::job::run::{RunOutcome, run_once};
 
 /// Print a line on stdout, ignoring a closed pipe (`warcrow demo | head` must not panic,
 /// which `println!` does when the reader has gone).
@@ -31,7 +32,9 @@ pub enum Command {
     #[command(
         after_help = "Output: DIR/warc/*.warc.gz, DIR/manifest.json, DIR/captures.jsonl.\n\
                       Every config key is documented in config/default.toml.\n\n\
-                      Example:\n  warcrow crawl https://news.example/ --config config/default.toml --out crawls/news"
+                      Examples:\n  warcrow crawl https://news.example/ --config config/default.toml --out crawls/news\n  \
+                      warcrow crawl --job jobs/news https://news.example/ --config news.toml   (creates the job)\n  \
+                      warcrow crawl --job jobs/news                                            (its next run)"
     )]
     Crawl {
         /// Seed URLs (http or https).
@@ -52,7 +55,31 @@ pub enum Command {
         /// starting one. Seeds are the crawl's own; --config replaces its config.
         #[arg(long, value_name = "DIR", conflicts_with_all = ["urls", "seeds", "out"])]
         resume: Option<PathBuf>,
+        /// One run of the recurring crawl (job) in JOBDIR, into JOBDIR/runs/<crawl-id>/. The
+        /// first run creates the job from the URLs/--seeds and --config given; later runs
+        /// reuse them and store only what changed (see README, "Recurring crawls").
+        #[arg(long, value_name = "JOBDIR", conflicts_with_all = ["out", "resume"])]
+        job: Option<PathBuf>,
+        /// The job's seed group to run (job.toml) [default: the job's only group].
+        #[arg(long, value_name = "NAME", requires = "job")]
+        group: Option<String>,
         /// No progress line on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a job's seed groups on their cron schedules (JOBDIR/job.toml) until SIGTERM.
+    #[command(
+        after_help = "Each group's run is what `warcrow crawl --job JOBDIR --group NAME` does. A group\n\
+                      due while its previous run is still going is skipped (logged, and counted in\n\
+                      JOBDIR/schedule.json). After a restart, next times are computed from now:\n\
+                      slots missed while the scheduler was stopped are not replayed.\n\
+                      SIGTERM or Ctrl-C: no new runs; running ones stop gracefully; then exit 0.\n\n\
+                      Example:\n  warcrow schedule jobs/news"
+    )]
+    Schedule {
+        /// The job folder (made by a first `warcrow crawl --job JOBDIR URL...`).
+        job_dir: PathBuf,
+        /// Don't print a line for each run started, skipped and ended.
         #[arg(long, short)]
         quiet: bool,
     },
@@ -118,8 +145,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             out,
             wacz,
             resume,
+            job,
+            group,
             quiet,
         } => {
+            if let Some(job_dir) = job {
+                return crawl_job(
+                    &job_dir,
+                    group.as_deref(),
+                    &urls,
+                    &seeds,
+                    config,
+                    wacz,
+                    quiet,
+                )
+                .await;
+            }
             if let Some(dir) = resume {
                 let config = config
                     .map(|path| Config::from_file(Some(&path)))
@@ -130,7 +171,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                     progress: !quiet,
                 };
                 let summary = crawl::resume(config, opts).await?;
-                print_summary(&summary);
+                print_summary(&summary, true);
                 if wacz {
                     package_wacz(&summary)?;
                 }
@@ -153,11 +194,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             let summary = crawl_to(config, seeds, out, quiet).await?;
-            print_summary(&summary);
+            print_summary(&summary, true);
             if wacz {
                 package_wacz(&summary)?;
             }
             Ok(exit_code(&summary))
+        }
+        Command::Schedule { job_dir, quiet } => {
+            crate::job::schedule::schedule(&job_dir, !quiet).await?;
+            Ok(0)
         }
         Command::Demo { out, quiet } => {
             let config = RawConfig::parse(DEMO_CONFIG, "config/demo.toml (built in)")?
@@ -169,7 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let summary = crawl_to(config, vec![site.url()], out, quiet).await;
             site.shutdown().await;
             let summary = summary?;
-            print_summary(&summary);
+            print_summary(&summary, true);
             package_wacz(&summary)?;
             say!(
                 "\nCheck the WARCs with a tool we did not write, e.g.:\n  \
@@ -193,6 +238,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `warcrow crawl --job`: one run of the job, then its summary.
+async fn crawl_job(
+    job_dir: &Path,
+    group: Option<&str>,
+    urls: &[String],
+    seed_files: &[PathBuf],
+    config: Option<PathBuf>,
+    wacz: bool,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    // No seeds at all is right for an existing job; run_once says when a new one needs them.
+    let seeds = if urls.is_empty() && seed_files.is_empty() {
+        Vec::new()
+    } else {
+        crate::seeds::collect(urls, seed_files)?
+    };
+    let outcome = run_once(job_dir, group, &seeds, config.as_deref(), !quiet).await?;
+    let report = match outcome {
+        RunOutcome::Ran(report) => report,
+        RunOutcome::NothingToCrawl { group, why } => {
+            say!(
+                "job {}: group {group}: nothing to crawl, no run started: {why}",
+                job_dir.display()
+            );
+            return Ok(0);
+        }
+    };
+    let s = &report.summary;
+    print_summary(s, false);
+    let r = &report.record;
+    let runs = crate::job::runs::read_runs(job_dir).len();
+    say!(
+        "  job:      {}{}: group {}, run {runs} of the job, in {}",
+        job_dir.display(),
+        if report.created { " (created)" } else { "" },
+        r.group,
+        report.run_dir.display()
+    );
+    say!(
+        "  revisits: {} identical to an earlier capture, {} not modified (304)",
+        r.revisits.identical_payload,
+        r.revisits.not_modified
+    );
+    say!(
+        "  job index: {} (every run), runs: {}",
+        job_dir.join(crate::job::runs::INDEX_FILE).display(),
+        job_dir.join(crate::job::runs::RUNS_FILE).display()
+    );
+    if s.exit_reason != "finished" {
+        say!(
+            "  the job's next run starts afresh (this one is listed as {})",
+            s.exit_reason
+        );
+    }
+    if wacz {
+        package_wacz(s)?;
+    }
+    Ok(exit_code(s))
 }
 
 async fn crawl_to(
@@ -228,7 +333,9 @@ fn exit_code(summary: &CrawlSummary) -> u8 {
     }
 }
 
-fn print_summary(s: &CrawlSummary) {
+/// `resume_hint`: say how to continue a crawl that did not finish (not for a job's runs,
+/// which the job's next run replaces).
+fn print_summary(s: &CrawlSummary, resume_hint: bool) {
     let warc_bytes: u64 = s.warc_files.iter().map(|f| f.size).sum();
     let c = &s.counts;
     let off_scope = c.rejected.get("off_scope").copied().unwrap_or(0);
@@ -256,7 +363,7 @@ fn print_summary(s: &CrawlSummary) {
     );
     say!("  manifest: {}", s.out_dir.join("manifest.json").display());
     say!("  captures: {}", s.out_dir.join("captures.jsonl").display());
-    if s.exit_reason != "finished" {
+    if resume_hint && s.exit_reason != "finished" {
         say!(
             "  continue it with: warcrow crawl --resume {}",
             s.out_dir.display()

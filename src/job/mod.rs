@@ -11,11 +11,19 @@
 //!   dedup.db        captures of every run, by URL and by payload digest (see `dedup.rs`)
 //!   index.cdxj      every run's index lines together, WARC paths relative to JOBDIR
 //!   schedule.json   the scheduler's state: when each group last started
+//!   .lock-*         OS file locks: one run per group, the job files, one scheduler
 //! ```
 //!
-//! `run.rs` runs one run; `schedule.rs` is the long-lived `warcrow schedule`; `dedup.rs`
-//! makes later runs incremental (conditional requests, revisits of earlier runs' records);
-//! `history.rs` merges the runs' extracted articles into one comment history.
+//! `spec.rs` reads job.toml; `run.rs` runs one run and `runs.rs` adds it to runs.jsonl and
+//! index.cdxj; `lock.rs` keeps one run of a group at a time; `schedule.rs` is the long-lived
+//! `warcrow schedule`; `dedup.rs` makes later runs incremental (conditional requests,
+//! revisits of earlier runs' records); `history.rs` merges the runs' extracted articles into
+//! one comment history.
 
 pub mod dedup;
 pub mod history;
+pub mod lock;
+pub mod run;
+pub mod runs;
+pub mod schedule;
+pub mod spec;
