@@ -123,9 +123,14 @@ pub enum Command {
                       Example:\n  warcrow extract crawls/news/warc/*.warc.gz -o articles.jsonl"
     )]
     Extract {
-        /// WARC files, WACZ files or crawl folders (their warc/*.warc.gz).
+        /// WARC files, WACZ files or crawl folders (their warc/*.warc.gz); or one job folder
+        /// (its comment history: every run's articles merged).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
+        /// With a job folder: only what run CRAWL_ID found new (articles and comments no
+        /// earlier run had).
+        #[arg(long, value_name = "CRAWL_ID")]
+        run: Option<String>,
         /// Output file [default: stdout].
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -232,8 +237,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             say!("WACZ: {}", path.display());
             Ok(0)
         }
-        Command::Extract { inputs, out } => {
-            let n = crate::extract_cmd::run(&inputs, out.as_deref())?;
+        Command::Extract { inputs, run, out } => {
+            let n = match (run.as_deref(), inputs.as_slice()) {
+                (Some(id), [job]) => crate::extract_cmd::run_job(job, Some(id), out.as_deref())?,
+                (Some(_), _) => anyhow::bail!("--run takes exactly one input: the job folder"),
+                (None, _) => crate::extract_cmd::run(&inputs, out.as_deref())?,
+            };
             eprintln!("{n} articles");
             Ok(0)
         }

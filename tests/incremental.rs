@@ -232,3 +232,72 @@ async fn three_runs_store_each_unchanged_page_once() {
         }
     }
 }
+
+/// The issue's measure: a job of three runs (`warcrow crawl --job`) against the whole test
+/// site stores each unchanged page once; the later runs are revisits of the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_of_three_runs_of_the_test_site_stores_each_page_once() {
+    let site = support::TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("job-config.toml");
+    std::fs::write(
+        &config,
+        "[crawl]\nmax_hops = 10\n[politeness]\nrequests_per_second = 0.0\n\
+         max_connections_per_host = 4\ncontact_url = \"https://example.invalid/test\"\n\
+         [fetch]\ntimeout_secs = 2.0\n[retry]\nmax_attempts = 1\n",
+    )
+    .unwrap();
+    let job = dir.path().join("job");
+    for n in 1..=3 {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_warcrow"));
+        cmd.arg("crawl").arg("--job").arg(&job).arg("-q");
+        if n == 1 {
+            cmd.arg(site.index_url().as_str())
+                .arg("--config")
+                .arg(&config);
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let runs: Vec<Value> = std::fs::read_to_string(job.join("runs.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 3);
+    let mut responses: BTreeMap<String, usize> = BTreeMap::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for run in &runs {
+        let rd = job.join(run["dir"].as_str().unwrap());
+        for c in captures(&rd) {
+            if c["record_type"] == "response" && c["status"] == 200 {
+                *responses
+                    .entry(c["url"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+        }
+        let earlier: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+        let checked = support::check_job_run(&rd, &earlier);
+        eprintln!(
+            "{}: {} WARC bytes, revisits {} ({})",
+            run["crawl_id"], run["warc_bytes"], run["revisits"], checked["revisit_profiles"]
+        );
+        dirs.push(rd);
+    }
+    // /slow/ times out every run; every page that answered 200 was stored once.
+    let twice: Vec<_> = responses.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored again: {twice:?}");
+    for later in &runs[1..] {
+        let revisits = later["revisits"]["identical_payload"].as_u64().unwrap()
+            + later["revisits"]["not_modified"].as_u64().unwrap();
+        assert!(revisits >= 50, "{later}");
+        assert!(later["warc_bytes"].as_u64() < runs[0]["warc_bytes"].as_u64());
+    }
+}

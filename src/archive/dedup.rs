@@ -62,12 +62,15 @@ impl PayloadDedup {
         }
     }
 
-    /// Whether a capture takes part in deduplication at all.
+    /// Whether a capture takes part in deduplication within the crawl.
     pub fn eligible(&self, ex: &Exchange) -> bool {
-        self.enabled
-            && (200..300).contains(&ex.status)
-            && ex.truncated.is_none()
-            && ex.response_body.len() as u64 >= self.min_bytes
+        self.eligible_any_size(ex) && ex.response_body.len() as u64 >= self.min_bytes
+    }
+
+    /// Whether a capture may be a revisit of an earlier run of its job: any size, so a job
+    /// stores each unchanged page once.
+    pub fn eligible_any_size(&self, ex: &Exchange) -> bool {
+        self.enabled && (200..300).contains(&ex.status) && ex.truncated.is_none()
     }
 
     /// How to write this capture: in full (then it becomes the original for later ones,

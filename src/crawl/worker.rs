@@ -146,7 +146,7 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         None => ctx
             .prior
             .as_ref()
-            .filter(|_| ctx.dedup.eligible(&exchange))
+            .filter(|_| ctx.dedup.eligible_any_size(&exchange))
             .and_then(|index| index.payload(&digest)),
     };
     let revisit_of = if earlier.is_some() {

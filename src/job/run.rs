@@ -171,7 +171,7 @@ pub async fn run_once(
         }
         GroupSeeds::List(urls) => urls.clone(),
         GroupSeeds::RecentArticles { days } => {
-            let urls = recent_articles(job_dir, *days);
+            let urls = super::history::recent_articles(job_dir, *days);
             if urls.is_empty() {
                 return Ok(RunOutcome::NothingToCrawl {
                     group: group.name.clone(),
@@ -184,6 +184,9 @@ pub async fn run_once(
         }
     };
     let crawl_id = crawl::new_crawl_id();
+    // File names unique across the job's runs (pywb and WACZ folders may hold them all):
+    // the crawl id goes into the prefix.
+    config.raw.warc.prefix = format!("{}-{crawl_id}", config.raw.warc.prefix);
     let dir = format!("{RUNS_DIR}/{crawl_id}");
     let run_dir = job_dir.join(&dir);
     let index = super::dedup::JobIndex::open(job_dir)?;
@@ -328,13 +331,6 @@ fn write_new(path: &Path, text: &str) -> Result<(), JobError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
     std::fs::rename(&tmp, path).map_err(io_err(path))
-}
-
-/// The articles earlier runs extracted that were published within `days`.
-// TODO(history): call crate::job::history::recent_articles(job_dir, days) once it lands.
-fn recent_articles(job_dir: &Path, days: u32) -> Vec<Url> {
-    let _ = (job_dir, days);
-    Vec::new()
 }
 
 #[cfg(test)]
