@@ -3,11 +3,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc: the crawler allocates and frees a DOM per page; glibc's malloc took ~10% of
-/// the CPU of a benchmark crawl, mimalloc about half of that.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = warcrow::cli::Cli::parse();
     tracing_subscriber::fmt()
