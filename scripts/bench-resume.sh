@@ -8,22 +8,21 @@
 # and run tests/tools/check_warcs.py (warcio) over the result.
 #
 # usage: scripts/bench-resume.sh [N=10000] [KILL1_SECS=4] [KILL2_SECS=4]
-# Needs .venv (made by scripts/test.sh) for warcio; copies ../shared/bench to a temp folder
-# because it is read-only and sitegen must be built.
+# Needs .venv (made by scripts/test.sh) for warcio; builds sitegen in target/bench (a copy of
+# ../shared/bench, which is read-only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
 KILL1=${2:-4}
 KILL2=${3:-4}
 PORT=${PORT:-18097}
-SRC=${BENCH_DIR:-../shared/bench}
 WORK=$(mktemp -d /tmp/warcrow-bench-resume.XXXXXX)
 trap 'kill $SITE_PID 2>/dev/null || true' EXIT
 
 cargo build --release -q
-cp -r "$SRC/sitegen" "$WORK/sitegen" && chmod -R u+w "$WORK/sitegen"
-(cd "$WORK/sitegen" && cargo build --release -q)
-SITEGEN=$WORK/sitegen/target/release/sitegen
+. scripts/bench-harness.sh
+(cd "$HARNESS/sitegen" && cargo build --release -q)
+SITEGEN=$HARNESS/sitegen/target/release/sitegen
 EXPECTED=$("$SITEGEN" --articles "$N" --count 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["urls_reachable_from_root"])')
 "$SITEGEN" --port "$PORT" --articles "$N" --max-secs 3600 2>"$WORK/sitegen.log" &

@@ -13,19 +13,11 @@ cd "$(dirname "$0")/.."
 N=${1:-10000}
 ROUNDS=${2:-3}
 shift $(( $# < 2 ? $# : 2 ))
-SRC=${BENCH_DIR:-../shared/bench}
 cargo build --release -q
-mkdir -p target/bench
-# Copy the harness (not its results or build outputs), keeping what was built before.
-(cd "$SRC" && find . -path ./results -prune -o -path '*/target' -prune -o -type f -print) |
-    while read -r f; do
-        mkdir -p "target/bench/$(dirname "$f")"
-        cmp -s "$SRC/$f" "target/bench/$f" || cp "$SRC/$f" "target/bench/$f"
-    done
-chmod -R u+w target/bench
+. scripts/bench-harness.sh
 BIN=$PWD/target/release/warcrow
 CONFIG=$PWD/config/bench.toml
-cd target/bench
+cd "$HARNESS"
 # shellcheck disable=SC2086
 ./run.sh -n "$N" -r "$ROUNDS" "$@" ${PEERS-wget spider} \
     "warcrow=$BIN crawl {URL} --config $CONFIG --out {OUT}/crawl -q"
