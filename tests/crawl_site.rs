@@ -4,22 +4,9 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_json::Value;
 use warcrow::crawl::{self, CrawlOptions};
-
-fn captures(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("captures.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn manifest(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
-}
 
 async fn crawl_test_site(fetcher: &str) {
     let site = support::TestSite::start().await;
@@ -38,7 +25,7 @@ async fn crawl_test_site(fetcher: &str) {
     .unwrap();
     assert_eq!(summary.exit_reason, "finished");
 
-    let caps = captures(out.path());
+    let caps = support::captures(out.path());
     let fetched: BTreeSet<String> = caps
         .iter()
         .map(|c| {
@@ -55,7 +42,7 @@ async fn crawl_test_site(fetcher: &str) {
         .into_iter()
         .partition(|p| p.contains("replytocom="));
     assert_eq!(
-        manifest(out.path())["counts"]["rejected"]["trap:reject_param"],
+        support::manifest(out.path())["counts"]["rejected"]["trap:reject_param"],
         traps.len() as u64
     );
     let missing: Vec<_> = expected.difference(&fetched).collect();

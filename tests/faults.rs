@@ -78,19 +78,6 @@ async fn crawl_faults(server: &FaultServer, fetcher: &str, out: &Path) -> CrawlS
         .expect("the crawl itself does not fail")
 }
 
-fn read_captures(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("captures.jsonl"))
-        .expect("captures.jsonl")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("captures line is JSON"))
-        .collect()
-}
-
-fn read_manifest(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
-    serde_json::from_str(&text).expect("manifest is JSON")
-}
-
 /// The captures.jsonl lines of `url` (several, once URLs are retried).
 fn lines_for<'a>(captures: &'a [Value], url: &str) -> Vec<&'a Value> {
     captures.iter().filter(|c| c["url"] == url).collect()
@@ -111,9 +98,9 @@ async fn crawl_survives_every_fault(fetcher: &str) {
     // a gibibyte would have shown as an abort or an out-of-memory kill.
     let summary = crawl_faults(&server, fetcher, &out).await;
     assert_eq!(summary.exit_reason, "finished");
-    assert_eq!(read_manifest(&out)["exit_reason"], "finished");
+    assert_eq!(support::manifest(&out)["exit_reason"], "finished");
 
-    let captures = read_captures(&out);
+    let captures = support::captures(&out);
     let mut urls: Vec<String> = ROUTES.iter().map(|r| server.url(r).to_string()).collect();
     urls.push(server.url("/loop/b/").to_string());
     urls.push(NXDOMAIN_URL.to_string());
@@ -194,7 +181,7 @@ async fn retries_follow_the_servers_hints() {
     let out = tmp.path().join("crawl");
     let summary = crawl_faults(&server, "wire", &out).await;
     assert_eq!(summary.exit_reason, "finished");
-    let captures = read_captures(&out);
+    let captures = support::captures(&out);
 
     // a 429 is retried once its Retry-After (2 s) has passed, and then succeeds.
     for path in ["/rate/", "/rate-date/"] {
@@ -224,7 +211,7 @@ async fn retries_follow_the_servers_hints() {
     }
     let storm = server.url("/storm/").to_string();
     assert_eq!(outcome(&captures, &storm)["status"], 503);
-    let failures = read_manifest(&out)["failures"].clone();
+    let failures = support::manifest(&out)["failures"].clone();
     let listed = failures
         .as_array()
         .is_some_and(|f| f.iter().any(|x| x["url"] == storm.as_str()));

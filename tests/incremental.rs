@@ -92,14 +92,6 @@ fn config() -> Config {
     .unwrap()
 }
 
-fn captures(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("captures.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn warc_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir.join("warc"))
         .unwrap()
@@ -109,7 +101,7 @@ fn warc_bytes(dir: &Path) -> u64 {
 
 /// Per path: (record type, WARC-Profile kind or "", status).
 fn outcomes(dir: &Path) -> BTreeMap<String, (String, u16)> {
-    captures(dir)
+    support::captures(dir)
         .iter()
         .map(|c| {
             let path = Url::parse(c["url"].as_str().unwrap())
@@ -181,7 +173,7 @@ async fn three_runs_store_each_unchanged_page_once() {
         assert_eq!(m["counts"]["by_outcome"]["revisit"], 1);
     }
     // The links of a page answered 304 are still followed (from the earlier payload).
-    assert_eq!(captures(&runs[2]).len(), first.len());
+    assert_eq!(support::captures(&runs[2]).len(), first.len());
     // Each unchanged page's payload is stored once in the job: the later runs are smaller.
     assert!(warc_bytes(&runs[1]) < warc_bytes(&runs[0]));
 
@@ -198,7 +190,7 @@ async fn three_runs_store_each_unchanged_page_once() {
         .parse()
         .unwrap();
     for (n, run) in runs.iter().enumerate() {
-        for c in captures(run) {
+        for c in support::captures(run) {
             let url = c["url"].as_str().unwrap();
             let ts: String = c["fetched_at"]
                 .as_str()
@@ -276,7 +268,7 @@ async fn a_job_of_three_runs_of_the_test_site_stores_each_page_once() {
     let mut dirs: Vec<PathBuf> = Vec::new();
     for run in &runs {
         let rd = job.join(run["dir"].as_str().unwrap());
-        for c in captures(&rd) {
+        for c in support::captures(&rd) {
             if c["record_type"] == "response" && c["status"] == 200 {
                 *responses
                     .entry(c["url"].as_str().unwrap().to_string())

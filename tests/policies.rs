@@ -48,18 +48,6 @@ async fn crawl(config: Config, seed: Url, out: &Path) -> CrawlSummary {
     .unwrap()
 }
 
-fn captures(out: &Path) -> Vec<Value> {
-    std::fs::read_to_string(out.join("captures.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn manifest(out: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
-}
-
 fn paths(caps: &[Value]) -> BTreeSet<String> {
     caps.iter()
         .map(|c| {
@@ -125,7 +113,7 @@ async fn a_public_page_cannot_make_the_crawler_probe_another_private_address() {
     );
     // Its robots.txt comes first, and is refused: the host's URLs are then not fetched.
     let inner_origin = format!("http://{}/", inner.addr());
-    let tried: Vec<Value> = captures(&out)
+    let tried: Vec<Value> = support::captures(&out)
         .into_iter()
         .filter(|c| c["url"].as_str().unwrap().starts_with(&inner_origin))
         .collect();
@@ -139,7 +127,7 @@ async fn a_public_page_cannot_make_the_crawler_probe_another_private_address() {
     allow.raw.fetch.allow_private_addresses = true;
     crawl(allow, seed, &out).await;
     assert!(inner_hits.load(Ordering::SeqCst) >= 1);
-    assert!(paths(&captures(&out)).contains("/admin/"));
+    assert!(paths(&support::captures(&out)).contains("/admin/"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,12 +156,12 @@ async fn sitemaps_named_by_robots_txt_add_seeds() {
     let off = dir.path().join("off");
     crawl(config(""), seed.clone(), &off).await;
     assert!(
-        !paths(&captures(&off)).contains("/hidden/story/"),
+        !paths(&support::captures(&off)).contains("/hidden/story/"),
         "sitemaps are off by default"
     );
     let on = dir.path().join("on");
     crawl(config("[crawl]\nsitemaps = true\n"), seed, &on).await;
-    let caps = captures(&on);
+    let caps = support::captures(&on);
     let got = paths(&caps);
     for p in [
         "/robots.txt",
@@ -187,7 +175,7 @@ async fn sitemaps_named_by_robots_txt_add_seeds() {
     assert!(kinds.contains("sitemap"), "{kinds:?}");
     // The off-scope URL of the sitemap is counted, not fetched.
     assert!(!got.contains("/x"));
-    assert_eq!(manifest(&on)["counts"]["rejected"]["off_scope"], 1);
+    assert_eq!(support::manifest(&on)["counts"]["rejected"]["off_scope"], 1);
 }
 
 /// A site of 40 pages, each linking to all others.
@@ -216,8 +204,8 @@ async fn limits_end_the_crawl_cleanly_and_say_which() {
         let out = dir.path().join(reason.replace(':', "_"));
         let summary = crawl(config(extra), seed.clone(), &out).await;
         assert_eq!(summary.exit_reason, reason);
-        assert_eq!(manifest(&out)["exit_reason"], reason);
-        let n = captures(&out).len();
+        assert_eq!(support::manifest(&out)["exit_reason"], reason);
+        let n = support::captures(&out).len();
         assert!(n < 42, "{reason}: {n} captures");
         if reason.ends_with("max_pages") {
             assert_eq!(n, 10);
@@ -236,7 +224,7 @@ async fn limits_end_the_crawl_cleanly_and_say_which() {
         .unwrap();
         assert_eq!(summary.exit_reason, "finished");
         assert_eq!(
-            captures(&out).len(),
+            support::captures(&out).len(),
             42,
             "robots.txt, the front page, 40 pages"
         );
@@ -251,8 +239,8 @@ async fn limits_end_the_crawl_cleanly_and_say_which() {
     )
     .await;
     assert_eq!(summary.exit_reason, "finished");
-    let m = manifest(&out);
-    assert_eq!(captures(&out).len(), 12);
+    let m = support::manifest(&out);
+    assert_eq!(support::captures(&out).len(), 12);
     assert!(
         m["counts"]["rejected"]["max_per_host"].as_u64().unwrap() > 0,
         "{m:#}"
@@ -284,7 +272,7 @@ async fn traps_are_not_followed_and_are_counted() {
     let out = dir.path().join("traps");
     let summary = crawl(config("[crawl]\nmax_hops = 50\n"), seed, &out).await;
     assert_eq!(summary.exit_reason, "finished");
-    let rejected = manifest(&out)["counts"]["rejected"].clone();
+    let rejected = support::manifest(&out)["counts"]["rejected"].clone();
     for (reason, n) in [
         ("trap:calendar", 1),
         ("trap:reject_param", 1),
@@ -299,6 +287,6 @@ async fn traps_are_not_followed_and_are_counted() {
         hits.load(Ordering::SeqCst),
         7,
         "{:?}",
-        paths(&captures(&out))
+        paths(&support::captures(&out))
     );
 }

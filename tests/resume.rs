@@ -103,14 +103,6 @@ fn resume(out: &Path, crash_at: Option<&str>) -> std::process::Child {
     cmd.spawn().unwrap()
 }
 
-fn read_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn path_of(url: &str) -> String {
     let u = url::Url::parse(url).unwrap();
     match u.query() {
@@ -138,7 +130,7 @@ fn assert_complete_and_consistent(site: &support::TestSite, out: &Path) {
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["exit_reason"], "finished", "{manifest:#}");
-    let caps = read_lines(&out.join("captures.jsonl"));
+    let caps = support::read_jsonl(&out.join("captures.jsonl"));
     let mut finals: BTreeMap<String, usize> = BTreeMap::new();
     for c in caps.iter().filter(|c| c["retry_at"].is_null()) {
         *finals

@@ -322,6 +322,27 @@ pub async fn raw_request(
     (String::from_utf8(raw).expect("ASCII head"), body)
 }
 
+/// The lines of a JSON-lines file (captures.jsonl, extracted.jsonl).
+pub fn read_jsonl(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+/// A crawl folder's captures.jsonl.
+pub fn captures(crawl_dir: &std::path::Path) -> Vec<serde_json::Value> {
+    read_jsonl(&crawl_dir.join("captures.jsonl"))
+}
+
+/// A crawl folder's manifest.json.
+pub fn manifest(crawl_dir: &std::path::Path) -> serde_json::Value {
+    let path = crawl_dir.join("manifest.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("manifest.json"))
+        .expect("manifest.json is JSON")
+}
+
 /// A header's value from a raw head (case-insensitive name), if present.
 pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().skip(1).find_map(|line| {
