@@ -95,6 +95,9 @@ pub fn try_extract_article(
         });
     }
     let ctx = Ctx { url, captured_at };
+    // The page's `<meta>` elements, collected once: several keys are looked up per page.
+    let metas = std::cell::OnceCell::new();
+    let meta = |key: &str| meta_in(metas.get_or_init(|| meta_elements(doc)), key);
     let ld = json_ld(doc).into_iter().find(is_article_ld);
     let forum = comments::opening_post(doc, url);
     // A later page of a forum topic has replies only; its text is on the first page.
@@ -102,17 +105,17 @@ pub fn try_extract_article(
     let declared = replies_only
         || ld.is_some()
         || forum.is_some()
-        || meta(doc, "og:type").is_some_and(|t| t == "article")
+        || meta("og:type").is_some_and(|t| t == "article")
         || !doc_all(
             doc,
             "[itemtype*='schema.org/'][itemtype$='Article'], [itemtype$='BlogPosting']",
         )
         .is_empty();
     let root = match &forum {
-        Some((content, _, _)) => Some((*content, false)),
+        Some((content, _, _)) => Some((*content, false, None)),
         None => content_root(doc),
     };
-    let Some((root, by_density)) = root else {
+    let Some((root, by_density, known_paras)) = root else {
         return Err(ExtractError::NotArticle("no main text"));
     };
     if !declared && is_listing(doc) {
@@ -129,7 +132,12 @@ pub fn try_extract_article(
                 && matches!(e.value().name(), "div" | "span" | "section")
                 && first(e, "p").is_none())
     };
-    let paras = paragraphs(root, &loose);
+    // A known container's paragraphs were already walked (with `boilerplate`, which is
+    // what `loose` is when not found by density) to pick it.
+    let paras = match known_paras {
+        Some(p) => p,
+        None => paragraphs(root, &loose),
+    };
     let text = if replies_only {
         String::new()
     } else {
@@ -145,7 +153,7 @@ pub fn try_extract_article(
     }
     let s = |v: &Option<Value>, k: &str| ld_str(v.as_ref(), k);
     let title = s(&ld, "headline")
-        .or_else(|| meta(doc, "og:title"))
+        .or_else(|| meta("og:title"))
         .or_else(|| {
             doc_all(doc, "h1, h2.topic-title, h3.post-title")
                 .first()
@@ -162,7 +170,7 @@ pub fn try_extract_article(
         .map(|v| ld_authors(v.get("author")))
         .unwrap_or_default();
     if authors.is_empty() {
-        authors = dom_authors(doc);
+        authors = dom_authors(doc, &meta);
     }
     if authors.is_empty()
         && let Some(a) = forum.as_ref().and_then(|f| f.1.clone())
@@ -171,7 +179,7 @@ pub fn try_extract_article(
     }
     let norm = |d: Option<String>| d.and_then(|d| normalize_date(&d, captured_at));
     let published = norm(s(&ld, "datePublished"))
-        .or_else(|| norm(meta(doc, "article:published_time")))
+        .or_else(|| norm(meta("article:published_time")))
         .or_else(|| {
             norm(attr_of(
                 doc,
@@ -187,8 +195,8 @@ pub fn try_extract_article(
                 .and_then(|d| comments::date_in_text(d, &ctx))
         });
     let modified = norm(s(&ld, "dateModified"))
-        .or_else(|| norm(meta(doc, "article:modified_time")))
-        .or_else(|| norm(meta(doc, "og:updated_time")))
+        .or_else(|| norm(meta("article:modified_time")))
+        .or_else(|| norm(meta("og:updated_time")))
         .or_else(|| {
             norm(attr_of(
                 doc,
@@ -201,7 +209,7 @@ pub fn try_extract_article(
         .or_else(|| s(&ld, "inLanguage"))
         .filter(|l| !l.is_empty());
     let canonical_url = attr_of(doc, "link[rel=canonical]", &["href"])
-        .or_else(|| meta(doc, "og:url"))
+        .or_else(|| meta("og:url"))
         .and_then(|h| url.join(h.trim()).ok())
         .map(String::from);
     let word_count = text.split_whitespace().count();
@@ -290,9 +298,14 @@ fn ld_authors(a: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn meta(doc: &Html, key: &str) -> Option<String> {
+fn meta_elements(doc: &Html) -> Vec<ElementRef<'_>> {
     doc_all(doc, "meta[property], meta[name], meta[itemprop]")
-        .into_iter()
+}
+
+/// The content of the first of `metas` whose property, name or itemprop is `key`.
+fn meta_in(metas: &[ElementRef<'_>], key: &str) -> Option<String> {
+    metas
+        .iter()
         .find(|m| {
             let v = m.value();
             [v.attr("property"), v.attr("name"), v.attr("itemprop")]
@@ -323,8 +336,8 @@ fn strip_site(t: &str) -> String {
     t.to_owned()
 }
 
-fn dom_authors(doc: &Html) -> Vec<String> {
-    if let Some(a) = meta(doc, "author") {
+fn dom_authors(doc: &Html, meta: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    if let Some(a) = meta("author") {
         return vec![a];
     }
     let found: Vec<String> = doc_all(doc, "article [rel=author], .byline [rel=author], [itemprop=author] [itemprop=name], .byline .author, a[rel=author]")
@@ -447,22 +460,23 @@ fn in_comments(e: ElementRef<'_>) -> bool {
         .any(|a| s.matches(&a))
 }
 
-/// The content root and whether it was found by paragraph density (no known container).
-fn content_root(doc: &Html) -> Option<(ElementRef<'_>, bool)> {
+/// The content root, whether it was found by paragraph density (no known container), and
+/// for a known container its paragraphs (walked with [`boilerplate`] skipped).
+type Root<'a> = (ElementRef<'a>, bool, Option<Vec<String>>);
+
+fn content_root(doc: &Html) -> Option<Root<'_>> {
     let known = ROOTS
         .iter()
         .flat_map(|css| doc_all(doc, css))
         .filter(|e| !in_comments(*e) && !boilerplate_ancestor(*e))
-        .find(|e| {
-            paragraphs(*e, &boilerplate)
-                .iter()
-                .map(String::len)
-                .sum::<usize>()
-                >= MIN_TEXT_DECLARED
+        .find_map(|e| {
+            let paras = paragraphs(e, &boilerplate);
+            (paras.iter().map(String::len).sum::<usize>() >= MIN_TEXT_DECLARED)
+                .then_some((e, paras))
         });
     known
-        .map(|k| (k, false))
-        .or_else(|| densest(doc).map(|d| (d, true)))
+        .map(|(k, paras)| (k, false, Some(paras)))
+        .or_else(|| densest(doc).map(|d| (d, true, None)))
 }
 
 /// The element whose direct `<p>` children hold the most text outside boilerplate.

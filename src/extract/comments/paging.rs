@@ -24,12 +24,12 @@ const SECTIONS: &str = "#comments, .comments, .comments-area, .comment-navigatio
 /// Links of `doc` to other pages of its comments (absolute, without fragment, unique, in
 /// document order; the page itself and reply-form variants excluded).
 pub fn comment_page_links(doc: &Html, url: &Url) -> Vec<Url> {
+    let sections = super::sel(SECTIONS);
     let in_section = |a: ElementRef<'_>| {
-        let s = super::sel(SECTIONS);
         a.ancestors()
             .take(crate::extract::comments::MAX_DEPTH)
             .filter_map(ElementRef::wrap)
-            .any(|x| s.matches(&x))
+            .any(|x| sections.matches(&x))
     };
     let here = article_key(url);
     let mut seen = HashSet::new();
@@ -48,16 +48,23 @@ pub fn comment_page_links(doc: &Html, url: &Url) -> Vec<Url> {
         if article_key(&target) != here {
             continue;
         }
-        let label = text(a).to_lowercase();
-        let rel = a.value().attr("rel").unwrap_or("");
-        let by_url = page_number(&target).is_some();
-        let by_words = (label.contains("older comments") || label.contains("newer comments"))
-            || (in_section(a) && (rel.contains("next") || rel.contains("prev")));
-        let pager_param = in_section(a)
-            && target
-                .query_pairs()
-                .any(|(k, _)| k == "page" || k == "start");
-        if (by_url || by_words || pager_param) && target != *url && seen.insert(target.clone()) {
+        // Cheapest tests first; the label and the ancestor walk only when still needed.
+        // (By URL, or by label, or in the comment section with rel=next/prev or a pager
+        // parameter.)
+        let wanted = page_number(&target).is_some()
+            || {
+                let label = text(a).to_lowercase();
+                label.contains("older comments") || label.contains("newer comments")
+            }
+            || {
+                let rel = a.value().attr("rel").unwrap_or("");
+                let by_rel = rel.contains("next") || rel.contains("prev");
+                let pager_param = target
+                    .query_pairs()
+                    .any(|(k, _)| k == "page" || k == "start");
+                (by_rel || pager_param) && in_section(a)
+            };
+        if wanted && target != *url && seen.insert(target.clone()) {
             out.push(target);
         }
     }
