@@ -46,8 +46,16 @@ pub struct QueuedUrl {
 impl QueuedUrl {
     /// A URL keyed by its canonical form, not fetched yet.
     pub fn new(url: Url, hops: u32, via: Option<Url>, kind: CaptureKind) -> QueuedUrl {
+        let mut item = Self::unkeyed(url, hops, via, kind);
+        item.key = canonical_key(&item.url);
+        item
+    }
+
+    /// A URL to be keyed by [`super::state::CrawlState::offer`], which computes the seen key
+    /// with the trap rules anyway: links are the hot path, so the key is computed once.
+    pub fn unkeyed(url: Url, hops: u32, via: Option<Url>, kind: CaptureKind) -> QueuedUrl {
         QueuedUrl {
-            key: canonical_key(&url),
+            key: String::new(),
             url,
             hops,
             via,

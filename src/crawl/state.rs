@@ -89,7 +89,7 @@ impl CrawlState {
             LinkKind::Outlink => (from.hops + 1, CaptureKind::Outlink),
             LinkKind::Requisite => (from.hops, CaptureKind::Requisite),
         };
-        let item = QueuedUrl::new(
+        let item = QueuedUrl::unkeyed(
             crate::canonical::canonicalize(url),
             hops,
             Some(from.url.clone()),
