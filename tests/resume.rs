@@ -23,31 +23,8 @@ use serde_json::Value;
 /// The test site's crawl config; small WARC files (64 KiB) make a crawl roll over often.
 fn write_config(dir: &Path, rollover_bytes: u64) -> PathBuf {
     let path = dir.join("resume.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-        [crawl]
-        max_hops = 10
-        [politeness]
-        requests_per_second = 0.0
-        max_connections_per_host = 4
-        max_connections = 8
-        contact_url = "https://example.invalid/test"
-        [fetch]
-        timeout_secs = 2.0
-        connect_timeout_secs = 2.0
-        [warc]
-        prefix = "resume"
-        rollover_bytes = {rollover_bytes}
-        [retry]
-        max_attempts = 2
-        base_delay_secs = 0.05
-        max_delay_secs = 0.2
-        "#
-        ),
-    )
-    .unwrap();
+    let warc = format!("rollover_bytes = {rollover_bytes}");
+    std::fs::write(&path, support::test_config_toml("wire", &warc)).unwrap();
     path
 }
 

@@ -99,9 +99,11 @@ pub(super) fn rebuild(
     dedup: &PayloadDedup,
     out: &Path,
 ) -> std::io::Result<()> {
-    let text = std::fs::read_to_string(out.join("captures.jsonl"))?;
-    for line in text.lines() {
-        let Ok(c) = serde_json::from_str::<CaptureLineIn>(line) else {
+    // Line by line: a long crawl's captures.jsonl need not fit in memory.
+    let captures = std::io::BufReader::new(std::fs::File::open(out.join("captures.jsonl"))?);
+    for line in std::io::BufRead::lines(captures) {
+        let line = line?;
+        let Ok(c) = serde_json::from_str::<CaptureLineIn>(&line) else {
             continue;
         };
         if c.retry_at.is_some() {

@@ -54,10 +54,17 @@ CREATE TABLE IF NOT EXISTS runs (run TEXT PRIMARY KEY);
 ";
 
 #[derive(Debug, thiserror::Error)]
-#[error("job dedup index {path}: {source}")]
-pub struct DedupError {
-    path: String,
-    source: rusqlite::Error,
+pub enum DedupError {
+    #[error("job dedup index {path}: {source}")]
+    Db {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot read the run's captures {path}: {source}")]
+    Captures {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// What earlier runs know of a URL.
@@ -81,7 +88,7 @@ pub struct JobIndex {
 
 fn open(job_dir: &Path) -> Result<Connection, DedupError> {
     let path = job_dir.join(DB_NAME);
-    let err = |source| DedupError {
+    let err = |source| DedupError::Db {
         path: path.display().to_string(),
         source,
     };
@@ -170,11 +177,22 @@ pub struct Ingested {
 pub fn ingest_run(job_dir: &Path, run_dir: &Path, run: &str) -> Result<Ingested, DedupError> {
     let mut conn = open(job_dir)?;
     let path = job_dir.join(DB_NAME).display().to_string();
-    let err = |source| DedupError {
+    let err = |source| DedupError::Db {
         path: path.clone(),
         source,
     };
-    let text = std::fs::read_to_string(run_dir.join("captures.jsonl")).unwrap_or_default();
+    // A run that never started has no captures.jsonl: nothing to add. Any other read error
+    // must not mark the run as added, or its captures would never be.
+    let captures_path = run_dir.join("captures.jsonl");
+    let read_err = |source| DedupError::Captures {
+        path: captures_path.display().to_string(),
+        source,
+    };
+    let captures = match std::fs::File::open(&captures_path) {
+        Ok(f) => Some(std::io::BufReader::new(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(read_err(e)),
+    };
     let rel = run_dir
         .strip_prefix(job_dir)
         .unwrap_or(run_dir)
@@ -184,9 +202,10 @@ pub fn ingest_run(job_dir: &Path, run_dir: &Path, run: &str) -> Result<Ingested,
     let fresh = tx
         .execute("INSERT OR IGNORE INTO runs(run) VALUES (?1)", [run])
         .map_err(err)?;
-    if fresh == 1 {
-        for line in text.lines() {
-            let Ok(c) = serde_json::from_str::<CaptureLineIn>(line) else {
+    if let (1, Some(captures)) = (fresh, captures) {
+        for line in std::io::BufRead::lines(captures) {
+            let line = line.map_err(read_err)?;
+            let Ok(c) = serde_json::from_str::<CaptureLineIn>(&line) else {
                 continue;
             };
             added = add_line(&tx, &c, &rel, added).map_err(err)?;

@@ -9,7 +9,16 @@ use warcrow::crawl::{self, CrawlOptions, CrawlSummary};
 /// Limits lifted for the loopback site, a short timeout so `/slow/` fails fast, and one quick
 /// retry.
 pub fn test_config(fetcher: &str) -> Config {
-    let text = format!(
+    RawConfig::parse(&test_config_toml(fetcher, ""), "test")
+        .unwrap()
+        .validate("test")
+        .unwrap()
+}
+
+/// [`test_config`] as TOML, with `warc_extra` lines added to its `[warc]` section (for tests
+/// that run the binary with a config file).
+pub fn test_config_toml(fetcher: &str, warc_extra: &str) -> String {
+    format!(
         r#"
         [crawl]
         max_hops = 10
@@ -24,16 +33,13 @@ pub fn test_config(fetcher: &str) -> Config {
         connect_timeout_secs = 2.0
         [warc]
         prefix = "test"
+        {warc_extra}
         [retry]
         max_attempts = 2
         base_delay_secs = 0.05
         max_delay_secs = 0.2
         "#
-    );
-    RawConfig::parse(&text, "test")
-        .unwrap()
-        .validate("test")
-        .unwrap()
+    )
 }
 
 /// Crawl from `seed` into `out_dir` with [`test_config`] and the wire fetcher; the crawl

@@ -25,7 +25,7 @@ pub mod faults;
 pub mod replay;
 mod warc_tools;
 #[allow(unused_imports)] // Not every test binary crawls.
-pub use crawl::{crawl_into, test_config};
+pub use crawl::{crawl_into, test_config, test_config_toml};
 #[allow(unused_imports)] // Only tests/replay.rs replays.
 pub use replay::{Pywb, check_replay, crawl_archives};
 #[allow(unused_imports)] // Not every test binary checks WARCs.
