@@ -245,8 +245,8 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
                 match joined {
                     Ok(Outcome::WriteFailed { item, error }) => {
                         tracing::error!(url = %item.url, "WARC write failed: {error}");
-                        state.record(Outcome::WriteFailed { item, error: std::io::Error::other("") })?;
-                        fatal.get_or_insert(error);
+                        fatal.get_or_insert(std::io::Error::new(error.kind(), error.to_string()));
+                        state.record(Outcome::WriteFailed { item, error })?;
                         stopping = true;
                     }
                     Ok(Outcome::Captured(c)) => {
