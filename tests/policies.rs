@@ -290,3 +290,68 @@ async fn traps_are_not_followed_and_are_counted() {
         paths(&support::captures(&out))
     );
 }
+
+/// A front page linking to 60 pages with one body (above `warc.revisit_min_bytes`).
+fn copies(p: &str) -> Option<(&'static str, String)> {
+    match p {
+        "/" => Some((
+            "text/html",
+            (0..60)
+                .map(|i| format!("<a href=\"/copy/{i}/\">{i}</a>\n"))
+                .collect(),
+        )),
+        p if p.starts_with("/copy/") => Some(("text/html", format!("<p>{}</p>", "y".repeat(800)))),
+        _ => None,
+    }
+}
+
+/// (response records, revisit records) among the captures of /copy/ pages; every revisit
+/// must point at the URL of the one response.
+fn copy_records(out: &Path) -> (usize, usize) {
+    let caps = support::captures(out);
+    let copies: Vec<&Value> = caps
+        .iter()
+        .filter(|c| c["url"].as_str().unwrap().contains("/copy/"))
+        .collect();
+    let originals: Vec<&&Value> = copies
+        .iter()
+        .filter(|c| c["record_type"] == "response")
+        .collect();
+    for c in copies.iter().filter(|c| c["record_type"] == "revisit") {
+        assert_eq!(c["revisit_of"], originals[0]["url"], "{c:#}");
+    }
+    (originals.len(), copies.len() - originals.len())
+}
+
+/// Originals leave memory once committed (to frontier.db): revisits found after a commit,
+/// and after a resume, still point at them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revisits_find_originals_committed_earlier_and_before_a_resume() {
+    let (server, _) = site(Ipv4Addr::LOCALHOST, copies).await;
+    let seed = Url::parse(&format!("http://{}/", server.addr())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // One run: 60 copies span more than one commit (every 32 outcomes).
+    let out = dir.path().join("one");
+    let summary = crawl(config(""), seed.clone(), &out).await;
+    assert_eq!(summary.exit_reason, "finished");
+    assert_eq!(copy_records(&out), (1, 59));
+    support::check_warcs(&out);
+    // Stopped after the first copy, then resumed: the original is only on disk.
+    let out = dir.path().join("resumed");
+    let summary = crawl(config("[crawl]\nmax_pages = 3\n"), seed, &out).await;
+    assert_eq!(summary.exit_reason, "limit_reached:max_pages");
+    assert_eq!(copy_records(&out), (1, 0));
+    let summary = crawl::resume(
+        Some(config("[crawl]\nmax_pages = 0\n")),
+        CrawlOptions {
+            out_dir: out.clone(),
+            crawl_id: String::new(),
+            progress: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.exit_reason, "finished");
+    assert_eq!(copy_records(&out), (1, 59));
+    support::check_warcs(&out);
+}

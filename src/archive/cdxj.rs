@@ -23,9 +23,10 @@
 //! Not written: `method`/`requestBody` and the `__wb_method=` key suffix for non-GET
 //! requests; cdxj-indexer adds them only with `--post-append`.
 
+mod sort;
 mod surt;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -190,26 +191,10 @@ pub fn sort_lines(lines: &mut Vec<String>) {
     lines.dedup();
 }
 
-/// Sorts an index file in place: bytewise, duplicates dropped, replaced atomically through a
-/// temporary file in the same folder and a rename, so readers never see half a file.
+/// Sort an index file in place, bytewise, duplicates dropped, in bounded memory (see
+/// [`sort`]).
 pub fn sort_index_file(path: &Path) -> io::Result<()> {
-    let text = std::fs::read(path)?;
-    let mut lines: Vec<&[u8]> = text
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines.sort_unstable();
-    lines.dedup();
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".sorting");
-    let tmp = path.with_file_name(name);
-    let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
-    for l in &lines {
-        out.write_all(l)?;
-        out.write_all(b"\n")?;
-    }
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&tmp, path)
+    sort::sort_lines_file(path, sort::RUN_BYTES)
 }
 
 #[cfg(test)]

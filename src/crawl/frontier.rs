@@ -365,7 +365,8 @@ impl Frontier {
         self.store.pending()
     }
 
-    pub fn commit(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+    /// Returns the payload digests committed (see [`Store::commit`]).
+    pub fn commit(&mut self, checkpoint: &Checkpoint) -> Result<Vec<String>, StoreError> {
         self.store.commit(checkpoint)
     }
 

@@ -197,7 +197,7 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
         let captures_len = state.captures.flush()?;
         let index_len = state.index.flush()?;
         let extracted_len = state.articles.flush(state.frontier.store_mut())?;
-        state.frontier.commit(&store::Checkpoint {
+        let payloads = state.frontier.commit(&store::Checkpoint {
             counts: state.counts.clone(),
             captures_len,
             index_len,
@@ -205,6 +205,7 @@ async fn drive(p: setup::Prepared, opts: CrawlOptions) -> Result<CrawlSummary, C
             warc_ends: state.warc_ends.clone(),
             elapsed_secs: elapsed.as_secs_f64(),
         })?;
+        ctx.dedup.committed(payloads.iter().map(String::as_str));
         Ok(())
     };
     loop {

@@ -173,7 +173,12 @@ impl CrawlState {
         }
     }
 
-    fn record_capture(&mut self, c: Captured) -> std::io::Result<()> {
+    fn record_capture(&mut self, mut c: Captured) -> std::io::Result<()> {
+        if let Some(original) = c.original.take() {
+            self.frontier
+                .store_mut()
+                .put_payload(&c.payload_digest, original);
+        }
         let ex = &c.exchange;
         let end = c.response.offset + c.response.length;
         let e = self.warc_ends.entry(c.response.file.clone()).or_insert(0);

@@ -11,8 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::archive::dedup::PayloadDedup;
-use crate::archive::record::{OriginalCapture, warc_date};
 use crate::archive::writer::{open_name, sha256_of};
 use crate::archive::{WarcFileInfo, WriterSettings};
 use crate::manifest::{CaptureLineIn, Failure};
@@ -92,13 +90,9 @@ pub(super) fn recover_warcs(
     Ok(Recovered { files, next_serial })
 }
 
-/// Rebuild from captures.jsonl what lived only in memory: payload digests for revisits,
-/// the failure list, and robots.txt rules (re-read from their records).
-pub(super) fn rebuild(
-    state: &mut CrawlState,
-    dedup: &PayloadDedup,
-    out: &Path,
-) -> std::io::Result<()> {
+/// Rebuild from captures.jsonl what lived only in memory: the failure list and robots.txt
+/// rules (re-read from their records). (Originals for revisits are in frontier.db.)
+pub(super) fn rebuild(state: &mut CrawlState, out: &Path) -> std::io::Result<()> {
     // Line by line: a long crawl's captures.jsonl need not fit in memory.
     let captures = std::io::BufReader::new(std::fs::File::open(out.join("captures.jsonl"))?);
     for line in std::io::BufRead::lines(captures) {
@@ -108,25 +102,6 @@ pub(super) fn rebuild(
         };
         if c.retry_at.is_some() {
             continue; // not the last try of its URL
-        }
-        let fetched = chrono::DateTime::parse_from_rfc3339(&c.fetched_at)
-            .map(|d| d.with_timezone(&chrono::Utc));
-        if let (Some("response"), Some(200..=299), None, Some(id), Some(digest), Ok(date)) = (
-            c.record_type.as_deref(),
-            c.status,
-            &c.truncated,
-            &c.record_id,
-            &c.payload_digest,
-            fetched,
-        ) {
-            dedup.remember(
-                digest,
-                OriginalCapture {
-                    uri: c.url.clone(),
-                    date: warc_date(date),
-                    record_id: id.clone(),
-                },
-            );
         }
         if let Some(error) = &c.error {
             state.failures.push(Failure {

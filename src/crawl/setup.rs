@@ -154,7 +154,13 @@ pub(super) async fn resumed(
     p.state.warc_ends = checkpoint.warc_ends;
     p.elapsed_before = std::time::Duration::from_secs_f64(checkpoint.elapsed_secs);
     p.state.frontier.load().map_err(store_err)?;
-    resume::rebuild(&mut p.state, &p.ctx.dedup, out)?;
+    resume::rebuild(&mut p.state, out)?;
+    let dedup = &p.ctx.dedup;
+    p.state
+        .frontier
+        .store()
+        .for_each_payload(|digest| dedup.remember_committed(digest))
+        .map_err(store_err)?;
     for seed in &seeds {
         if let Some(host) = seed.host_str() {
             p.state.scope.add_host(host);
@@ -232,7 +238,10 @@ async fn assemble(
         dedup: crate::archive::dedup::PayloadDedup::new(
             raw.warc.revisits,
             raw.warc.revisit_min_bytes,
-        ),
+        )
+        .with_committed(Box::new(
+            super::store::PayloadReader::open(&out.join(DB_NAME)).map_err(store_err)?,
+        )),
         compression_level: raw.warc.compression_level,
         max_parse_bytes: 32 * 1024 * 1024,
         prior,

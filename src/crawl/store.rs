@@ -13,6 +13,8 @@
 //!      reason TEXT)              -- why failed or rejected
 //! index urls_queue(host, priority, id) WHERE state = 0
 //! meta(k TEXT PRIMARY KEY, v TEXT)  -- crawl id, seeds, config, and the checkpoint
+//! payloads(digest TEXT PRIMARY KEY, -- originals for revisits (see archive/dedup.rs):
+//!          uri, date, record_id)     -- the first committed full capture of each payload
 //! ```
 //!
 //! # Invariants
@@ -37,6 +39,8 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::archive::dedup::CommittedOriginals;
+use crate::archive::record::OriginalCapture;
 use crate::scope::CaptureKind;
 
 use super::frontier::QueuedUrl;
@@ -68,6 +72,11 @@ enum Op {
     ArticlePending { key: String, json: Option<String> },
     /// A comment page's article (None: the page is done).
     ArticleWaiting { url: String, key: Option<String> },
+    /// The original capture of a payload, for later revisits.
+    Payload {
+        digest: String,
+        capture: OriginalCapture,
+    },
     /// Queued rows of a host, all at once (the host was given up).
     HostState {
         host: String,
@@ -124,6 +133,12 @@ CREATE INDEX IF NOT EXISTS urls_queue ON urls(host, priority, id) WHERE state = 
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles_pending (key TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles_waiting (url TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS payloads (
+    digest TEXT PRIMARY KEY,
+    uri TEXT NOT NULL,
+    date TEXT NOT NULL,
+    record_id TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// Rows whose queue state the crawler needs at start: everything but their URL text.
@@ -251,13 +266,33 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// `capture` holds the payload `digest` in full: later captures of it may be revisits.
+    pub fn put_payload(&mut self, digest: &str, capture: OriginalCapture) {
+        self.ops.push(Op::Payload {
+            digest: digest.to_string(),
+            capture,
+        });
+    }
+
+    /// Every committed payload digest (to rebuild the in-memory filter on resume).
+    pub fn for_each_payload(&self, mut f: impl FnMut(&str)) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare("SELECT digest FROM payloads")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
+        }
+        Ok(())
+    }
+
     /// Changes waiting for the next commit.
     pub fn pending(&self) -> usize {
         self.ops.len()
     }
 
-    /// Apply every pending change and the checkpoint in one transaction.
-    pub fn commit(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+    /// Apply every pending change and the checkpoint in one transaction. Returns the payload
+    /// digests it committed.
+    pub fn commit(&mut self, checkpoint: &Checkpoint) -> Result<Vec<String>, StoreError> {
+        let mut payloads = Vec::new();
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
@@ -307,6 +342,19 @@ impl Store {
                     } => {
                         host_update.execute(params![host, state as u8, reason])?;
                     }
+                    Op::Payload { digest, capture } => {
+                        tx.prepare_cached(
+                            "INSERT OR IGNORE INTO payloads(digest, uri, date, record_id) \
+                             VALUES (?1, ?2, ?3, ?4)",
+                        )?
+                        .execute(params![
+                            digest,
+                            capture.uri,
+                            capture.date,
+                            capture.record_id
+                        ])?;
+                        payloads.push(digest);
+                    }
                     Op::ArticlePending {
                         key,
                         json: Some(json),
@@ -345,7 +393,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(payloads)
     }
 
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
@@ -423,58 +471,48 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Committed originals read back for revisits, on a connection of their own (the workers
+/// look them up while the crawl loop writes; WAL lets both go on at once).
+pub struct PayloadReader {
+    conn: std::sync::Mutex<Connection>,
+}
 
-    fn item(s: &str) -> QueuedUrl {
-        QueuedUrl::new(url::Url::parse(s).unwrap(), 0, None, CaptureKind::Outlink)
-    }
-
-    #[test]
-    fn claims_in_queue_order_and_survives_a_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("frontier.db");
-        let mut s = Store::create(&path).unwrap();
-        for u in ["http://a/1", "http://a/2", "http://b/1"] {
-            s.insert(&item(u), UrlState::Queued, false);
-        }
-        s.insert(&item("http://a/0"), UrlState::Queued, true);
-        s.insert(&item("http://a/1"), UrlState::Queued, false); // a duplicate key: ignored
-        let cp = Checkpoint {
-            captures_len: 7,
-            ..Checkpoint::default()
-        };
-        s.commit(&cp).unwrap();
-        let got: Vec<String> = s
-            .claim("a", 2)
-            .unwrap()
-            .iter()
-            .map(|i| i.url.path().to_string())
-            .collect();
-        assert_eq!(got, ["/0", "/1"], "priority first, then insertion order");
-        drop(s);
-        // A crawler killed with claimed rows: they are queued again on open.
-        let mut s = Store::open(&path).unwrap();
-        assert_eq!(s.checkpoint().unwrap().unwrap().captures_len, 7);
-        assert_eq!(s.claim("a", 10).unwrap().len(), 3);
-        let mut states = Vec::new();
-        s.for_each_key(|k| states.push((k.host, k.state))).unwrap();
-        assert_eq!(states.len(), 4);
-        assert!(states.contains(&("b".to_string(), UrlState::Queued)));
-    }
-
-    #[test]
-    fn nothing_is_applied_before_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f.db");
-        let mut s = Store::create(&path).unwrap();
-        s.insert(&item("http://a/1"), UrlState::Queued, false);
-        assert_eq!(s.pending(), 1);
-        drop(s); // killed before the commit
-        let s = Store::open(&path).unwrap();
-        let mut n = 0;
-        s.for_each_key(|_| n += 1).unwrap();
-        assert_eq!(n, 0);
+impl PayloadReader {
+    pub fn open(path: &Path) -> Result<PayloadReader, StoreError> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        // Lookups are rare (only digests known to be committed): a small page cache will do.
+        conn.pragma_update(None, "cache_size", -256)?;
+        Ok(PayloadReader {
+            conn: std::sync::Mutex::new(conn),
+        })
     }
 }
+
+impl CommittedOriginals for PayloadReader {
+    fn original(&self, digest: &str) -> Option<OriginalCapture> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let found = conn
+            .prepare_cached("SELECT uri, date, record_id FROM payloads WHERE digest = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([digest], |r| {
+                    Ok(OriginalCapture {
+                        uri: r.get(0)?,
+                        date: r.get(1)?,
+                        record_id: r.get(2)?,
+                    })
+                })
+                .optional()
+            });
+        match found {
+            Ok(found) => found,
+            Err(e) => {
+                // Storing the payload in full again loses nothing.
+                tracing::warn!("looking up the original of {digest}: {e}");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -61,6 +61,9 @@ pub struct Captured {
     pub payload_digest: String,
     /// Set when the response was written as a revisit of this earlier capture.
     pub revisit_of: Option<OriginalCapture>,
+    /// Set when the response holds its payload in full and later captures of the payload may
+    /// be revisits of it (committed to frontier.db with the capture).
+    pub original: Option<OriginalCapture>,
     pub request: RecordLocation,
     pub response: RecordLocation,
     /// The WARC-Record-ID of the response (or revisit) record.
@@ -189,6 +192,7 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         }
     };
     ctx.dedup.confirm(&records.payload_digest, &response_id);
+    let original = (revisit_of.is_none() && ctx.dedup.eligible(&exchange)).then_some(this);
     let mut locations = written.locations;
     let (Some(response), Some(request)) = (locations.pop(), locations.pop()) else {
         let error = std::io::Error::other("WARC writer returned no locations");
@@ -199,6 +203,7 @@ pub async fn process(ctx: Arc<WorkerContext>, item: QueuedUrl) -> Outcome {
         item,
         payload_digest: records.payload_digest,
         revisit_of,
+        original,
         exchange,
         request,
         response,

@@ -186,3 +186,27 @@ fn sort_index_file_sorts_bytewise_and_replaces() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn a_large_index_is_sorted_in_runs_on_disk_and_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("index.cdxj");
+    // 2,000 lines, each twice, in a scrambled order; runs of about 50 lines.
+    let mut lines: Vec<String> = (0..4000)
+        .map(|i| format!("com,example)/{:04} 2026 {{}}", (i * 7919) % 2000))
+        .collect();
+    std::fs::write(&p, lines.join("\n") + "\n\n").unwrap();
+    sort::sort_lines_file(&p, 50 * 60).unwrap();
+    lines.sort();
+    lines.dedup();
+    assert_eq!(lines.len(), 2000);
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        lines.join("\n") + "\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no runs left behind"
+    );
+}
