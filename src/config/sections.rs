@@ -181,7 +181,7 @@ impl Default for WarcSection {
         WarcSection {
             prefix: "warcrow".to_string(),
             rollover_bytes: 1_000_000_000,
-            compression_level: 6,
+            compression_level: 1,
             revisits: true,
             revisit_min_bytes: 256,
         }
