@@ -105,7 +105,6 @@ impl WarcRecord {
         }
         plain.extend_from_slice(b"\r\n\r\n");
         gzip(&plain, level)
-
     }
 }
 
@@ -120,9 +119,8 @@ pub fn gzip(data: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
         let compressor = match slot {
             Some((l, c)) if *l == level => c,
             _ => {
-                let lvl = libdeflater::CompressionLvl::new(level as i32).map_err(|e| {
-                    std::io::Error::other(format!("gzip level {level}: {e:?}"))
-                })?;
+                let lvl = libdeflater::CompressionLvl::new(level as i32)
+                    .map_err(|e| std::io::Error::other(format!("gzip level {level}: {e:?}")))?;
                 &mut slot.insert((level, libdeflater::Compressor::new(lvl))).1
             }
         };
