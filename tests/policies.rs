@@ -336,6 +336,10 @@ async fn revisits_find_originals_committed_earlier_and_before_a_resume() {
     assert_eq!(summary.exit_reason, "finished");
     assert_eq!(copy_records(&out), (1, 59));
     support::check_warcs(&out);
+    // The database is whole when the crawl ends: no write-ahead log left beside it (the
+    // originals' reader closes last and must not keep it).
+    assert!(out.join("frontier.db").exists());
+    assert!(!out.join("frontier.db-wal").exists());
     // Stopped after the first copy, then resumed: the original is only on disk.
     let out = dir.path().join("resumed");
     let summary = crawl(config("[crawl]\nmax_pages = 3\n"), seed, &out).await;

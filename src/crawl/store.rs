@@ -479,7 +479,12 @@ pub struct PayloadReader {
 
 impl PayloadReader {
     pub fn open(path: &Path) -> Result<PayloadReader, StoreError> {
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        // Read-write though it only reads: the last connection to close checkpoints the WAL
+        // into frontier.db and removes it, and this one may well be the last.
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         // Lookups are rare (only digests known to be committed): a small page cache will do.
         conn.pragma_update(None, "cache_size", -256)?;
         Ok(PayloadReader {
