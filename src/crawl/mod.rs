@@ -29,6 +29,8 @@ mod state;
 mod store;
 mod worker;
 
+pub(crate) use store::payload_original;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -496,27 +496,29 @@ impl PayloadReader {
 impl CommittedOriginals for PayloadReader {
     fn original(&self, digest: &str) -> Option<OriginalCapture> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let found = conn
-            .prepare_cached("SELECT uri, date, record_id FROM payloads WHERE digest = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([digest], |r| {
-                    Ok(OriginalCapture {
-                        uri: r.get(0)?,
-                        date: r.get(1)?,
-                        record_id: r.get(2)?,
-                    })
-                })
-                .optional()
-            });
-        match found {
-            Ok(found) => found,
-            Err(e) => {
-                // Storing the payload in full again loses nothing.
-                tracing::warn!("looking up the original of {digest}: {e}");
-                None
-            }
-        }
+        payload_original(&conn, digest).unwrap_or_else(|e| {
+            // Storing the payload in full again loses nothing.
+            tracing::warn!("looking up the original of {digest}: {e}");
+            None
+        })
     }
+}
+
+/// The original of `digest` in a `payloads(digest, uri, date, record_id)` table: the crawl's
+/// (frontier.db) or a job's (dedup.db).
+pub(crate) fn payload_original(
+    conn: &Connection,
+    digest: &str,
+) -> rusqlite::Result<Option<OriginalCapture>> {
+    conn.prepare_cached("SELECT uri, date, record_id FROM payloads WHERE digest = ?1")?
+        .query_row([digest], |r| {
+            Ok(OriginalCapture {
+                uri: r.get(0)?,
+                date: r.get(1)?,
+                record_id: r.get(2)?,
+            })
+        })
+        .optional()
 }
 
 #[cfg(test)]

@@ -146,22 +146,10 @@ impl JobIndex {
 
     /// The earlier capture holding this payload, if any.
     pub fn payload(&self, digest: &str) -> Option<OriginalCapture> {
-        let conn = self.conn();
-        conn.prepare_cached("SELECT uri, date, record_id FROM payloads WHERE digest = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([digest], |r| {
-                    Ok(OriginalCapture {
-                        uri: r.get(0)?,
-                        date: r.get(1)?,
-                        record_id: r.get(2)?,
-                    })
-                })
-                .optional()
-            })
-            .unwrap_or_else(|e| {
-                tracing::warn!("job dedup index: {e}");
-                None
-            })
+        crate::crawl::payload_original(&self.conn(), digest).unwrap_or_else(|e| {
+            tracing::warn!("job dedup index: {e}");
+            None
+        })
     }
 }
 
