@@ -48,6 +48,20 @@ async fn crawl(config: Config, seed: Url, out: &Path) -> CrawlSummary {
     .unwrap()
 }
 
+/// `--resume` of the crawl in `out` with its limits lifted (a config given to the resume).
+async fn unlimited_resume(out: &Path) -> CrawlSummary {
+    crawl::resume(
+        Some(config("[crawl]\nmax_pages = 0\n")),
+        CrawlOptions {
+            out_dir: out.to_path_buf(),
+            crawl_id: String::new(),
+            progress: false,
+        },
+    )
+    .await
+    .unwrap()
+}
+
 fn paths(caps: &[Value]) -> BTreeSet<String> {
     caps.iter()
         .map(|c| {
@@ -212,16 +226,7 @@ async fn limits_end_the_crawl_cleanly_and_say_which() {
         }
         support::check_warcs(&out);
         // A limited crawl can be continued with a higher limit: `--resume` with a config.
-        let summary = crawl::resume(
-            Some(config("[crawl]\nmax_pages = 0\n")),
-            CrawlOptions {
-                out_dir: out.clone(),
-                crawl_id: String::new(),
-                progress: false,
-            },
-        )
-        .await
-        .unwrap();
+        let summary = unlimited_resume(&out).await;
         assert_eq!(summary.exit_reason, "finished");
         assert_eq!(
             support::captures(&out).len(),
@@ -345,16 +350,7 @@ async fn revisits_find_originals_committed_earlier_and_before_a_resume() {
     let summary = crawl(config("[crawl]\nmax_pages = 3\n"), seed, &out).await;
     assert_eq!(summary.exit_reason, "limit_reached:max_pages");
     assert_eq!(copy_records(&out), (1, 0));
-    let summary = crawl::resume(
-        Some(config("[crawl]\nmax_pages = 0\n")),
-        CrawlOptions {
-            out_dir: out.clone(),
-            crawl_id: String::new(),
-            progress: false,
-        },
-    )
-    .await
-    .unwrap();
+    let summary = unlimited_resume(&out).await;
     assert_eq!(summary.exit_reason, "finished");
     assert_eq!(copy_records(&out), (1, 59));
     support::check_warcs(&out);
